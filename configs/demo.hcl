@@ -1,0 +1,24 @@
+# The demo pipeline: needs no secret and no other service.
+#
+#   go run ./cmd/hookbridge run -c configs/demo.hcl
+#   curl -i -X POST http://127.0.0.1:8080/hooks/demo \
+#        -H 'Content-Type: application/json' -d '{"action":"opened","number":7}'
+#
+# Each accepted webhook is reshaped by scripts/demo.js and printed to stdout
+# as one JSON line by the log sink.
+
+server {
+  listen = "127.0.0.1:8080"
+}
+
+pipeline "demo" {
+  source "http" {
+    path = "/hooks/demo"
+  }
+
+  transform "javascript" {
+    file = "../scripts/demo.js"
+  }
+
+  sink "log" "stdout" {}
+}

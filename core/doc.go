@@ -1,0 +1,8 @@
+// Package core is hookbridge's engine: it loads a configuration, builds
+// every component through a registry, and runs the ingress listener, the
+// queue and one delivery consumer per (pipeline, sink).
+//
+// This package is the engine's only public face (cmd/ uses it); the parts
+// live in core/internal. It receives everything from outside (components,
+// logger, environment lookup, writers) and touches no os globals itself.
+package core

@@ -1,0 +1,195 @@
+package ingress
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/hookbridge/hookbridge/sdk"
+)
+
+// Endpoint serves one path.
+type Endpoint interface {
+	// Methods lists the HTTP methods the endpoint accepts.
+	Methods() []string
+	// Serve answers one request. The request is the endpoint's to keep.
+	Serve(ctx context.Context, req *sdk.Request) *sdk.Response
+}
+
+// Config holds the listener's limits.
+type Config struct {
+	MaxBodySize    int
+	MaxHeaderSize  int
+	ReadTimeout    time.Duration
+	WriteTimeout   time.Duration
+	IdleTimeout    time.Duration
+	MaxConcurrency int
+	// HandlerTimeout bounds one endpoint call (verification plus storing
+	// the event); 0 means ReadTimeout.
+	HandlerTimeout time.Duration
+}
+
+// Server is the ingress listener.
+type Server struct {
+	cfg    Config
+	routes map[string]Endpoint
+	allow  map[string]string // path -> Allow header
+	srv    *fasthttp.Server
+	ln     net.Listener
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// New builds a server for routes (exact path -> endpoint).
+func New(cfg Config, routes map[string]Endpoint, log *slog.Logger) *Server {
+	if cfg.HandlerTimeout <= 0 {
+		cfg.HandlerTimeout = cfg.ReadTimeout
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{cfg: cfg, routes: routes, allow: map[string]string{}, log: log, ctx: ctx, cancel: cancel}
+	for p, ep := range routes {
+		s.allow[p] = strings.Join(ep.Methods(), ", ")
+	}
+	s.srv = &fasthttp.Server{
+		Handler:                       s.handle,
+		ErrorHandler:                  s.handleError,
+		Name:                          "hookbridge",
+		ReadTimeout:                   cfg.ReadTimeout,
+		WriteTimeout:                  cfg.WriteTimeout,
+		IdleTimeout:                   cfg.IdleTimeout,
+		Concurrency:                   cfg.MaxConcurrency,
+		MaxRequestBodySize:            cfg.MaxBodySize,
+		ReadBufferSize:                cfg.MaxHeaderSize,
+		DisablePreParseMultipartForm:  true,
+		NoDefaultDate:                 false,
+		NoDefaultContentType:          true,
+		CloseOnShutdown:               true,
+		Logger:                        slogPrintf{log},
+		DisableHeaderNamesNormalizing: false,
+	}
+	return s
+}
+
+// Listen binds addr ("127.0.0.1:0" picks a free port).
+func (s *Server) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr is the bound address, after Listen.
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Serve accepts connections until Shutdown.
+func (s *Server) Serve() error {
+	if s.ln == nil {
+		return errors.New("ingress: Serve before Listen")
+	}
+	return s.srv.Serve(s.ln)
+}
+
+// Shutdown stops accepting, waits for open requests until ctx ends, then
+// cancels the ones still running.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.srv.ShutdownWithContext(ctx)
+	s.cancel()
+	return err
+}
+
+func (s *Server) handle(rc *fasthttp.RequestCtx) {
+	path := string(rc.Path())
+	ep, ok := s.routes[path]
+	if !ok {
+		writeJSONError(rc, fasthttp.StatusNotFound, "no pipeline on this path")
+		return
+	}
+	method := string(rc.Method())
+	if !slices.Contains(ep.Methods(), method) {
+		rc.Response.Header.Set("Allow", s.allow[path])
+		writeJSONError(rc, fasthttp.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	req := &sdk.Request{
+		Method:     method,
+		Path:       path,
+		Query:      string(rc.URI().QueryString()),
+		Header:     make(sdk.Header, rc.Request.Header.Len()),
+		Body:       append([]byte(nil), rc.PostBody()...),
+		RemoteAddr: rc.RemoteAddr().String(),
+		ReceivedAt: time.Now().UTC(),
+	}
+	for k, v := range rc.Request.Header.All() {
+		req.Header.Add(strings.ToLower(string(k)), string(v))
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.HandlerTimeout)
+	defer cancel()
+	resp := ep.Serve(ctx, req)
+	if resp == nil {
+		rc.SetStatusCode(fasthttp.StatusNoContent)
+		return
+	}
+	for k, vals := range resp.Header {
+		for _, v := range vals {
+			rc.Response.Header.Add(k, v)
+		}
+	}
+	rc.SetStatusCode(resp.StatusCode)
+	rc.SetBody(resp.Body)
+}
+
+// handleError answers requests fasthttp could not parse: a body over the
+// limit (413, without reading the rest), headers over the buffer (431), a
+// read timeout (408), anything else (400).
+func (s *Server) handleError(rc *fasthttp.RequestCtx, err error) {
+	var status int
+	var sizeErr *fasthttp.ErrSmallBuffer
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		status = fasthttp.StatusRequestEntityTooLarge
+	case errors.As(err, &sizeErr):
+		status = fasthttp.StatusRequestHeaderFieldsTooLarge
+	case isTimeout(err):
+		status = fasthttp.StatusRequestTimeout
+	default:
+		status = fasthttp.StatusBadRequest
+	}
+	s.log.Debug("ingress: bad request", "status", status, "error", err, "remote", rc.RemoteAddr().String())
+	writeJSONError(rc, status, strings.ToLower(fasthttp.StatusMessage(status)))
+	rc.SetConnectionClose()
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func writeJSONError(rc *fasthttp.RequestCtx, status int, msg string) {
+	rc.SetStatusCode(status)
+	rc.SetContentType("application/json")
+	b, _ := json.Marshal(map[string]string{"error": msg})
+	rc.SetBody(b)
+}
+
+// slogPrintf adapts fasthttp's printf logger to slog.
+type slogPrintf struct{ log *slog.Logger }
+
+func (l slogPrintf) Printf(format string, args ...any) {
+	l.log.Debug("fasthttp", "msg", strings.TrimSpace(fmt.Sprintf(format, args...)))
+}

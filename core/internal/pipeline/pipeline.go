@@ -1,0 +1,260 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/hookbridge/hookbridge/core/internal/delivery"
+	"github.com/hookbridge/hookbridge/core/internal/queue"
+	"github.com/hookbridge/hookbridge/sdk"
+)
+
+// Sender sends one outbound request (delivery.Client in the engine).
+type Sender interface {
+	Send(ctx context.Context, out *sdk.Outbound) (*sdk.Response, error)
+}
+
+// Sink is one named sink of a pipeline with its own transforms and
+// delivery settings.
+type Sink struct {
+	Name        string
+	Type        string
+	Sink        sdk.Sink
+	Transforms  []sdk.Transform
+	Policy      delivery.Policy
+	Concurrency int
+	Stats       Stats
+}
+
+// Stats counts settled deliveries of one sink.
+type Stats struct {
+	Delivered atomic.Int64 // events fully delivered
+	Retried   atomic.Int64 // attempts that will be tried again
+	Failed    atomic.Int64 // events given up (permanent or out of attempts)
+}
+
+// Pipeline is a source, its transforms and its sinks, wired to a queue.
+type Pipeline struct {
+	Name       string
+	SourceType string
+	Source     sdk.Source
+	Transforms []sdk.Transform
+	Sinks      []*Sink
+	Queue      queue.Queue
+	Sender     Sender
+	Log        *slog.Logger
+	// Now and Rand are the clock and jitter source; nil means the real ones.
+	Now  func() time.Time
+	Rand func() float64
+}
+
+func (p *Pipeline) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+// Methods lists the HTTP methods the source accepts.
+func (p *Pipeline) Methods() []string {
+	if ml, ok := p.Source.(sdk.MethodLister); ok {
+		return ml.Methods()
+	}
+	return []string{http.MethodPost}
+}
+
+// Consumers names the queue consumers of this pipeline: one per sink.
+func (p *Pipeline) Consumers() []string {
+	names := make([]string, len(p.Sinks))
+	for i, s := range p.Sinks {
+		names[i] = s.Name
+	}
+	return names
+}
+
+type accepted struct {
+	ID string `json:"id"`
+}
+
+// Serve is the ingress side: the source checks the request; an event is
+// stored before the sender gets its 2xx.
+func (p *Pipeline) Serve(ctx context.Context, req *sdk.Request) *sdk.Response {
+	rec, err := p.Source.Receive(ctx, req)
+	if err != nil {
+		var rej *sdk.RejectError
+		if errors.As(err, &rej) {
+			p.Log.Warn("request rejected", "pipeline", p.Name, "status", rej.Status, "reason", err.Error(), "remote", req.RemoteAddr)
+			return jsonResponse(rej.Status, map[string]string{"error": rej.Public})
+		}
+		p.Log.Error("source failed", "pipeline", p.Name, "error", err, "remote", req.RemoteAddr)
+		return jsonResponse(http.StatusInternalServerError, map[string]string{"error": "internal error"})
+	}
+	ev := rec.Event
+	if ev == nil {
+		if rec.Reply != nil {
+			return rec.Reply
+		}
+		return &sdk.Response{StatusCode: http.StatusNoContent}
+	}
+	ev.Pipeline = p.Name
+	if ev.Source == "" {
+		ev.Source = p.SourceType
+	}
+	if ev.ReceivedAt.IsZero() {
+		ev.ReceivedAt = req.ReceivedAt
+	}
+	if err := p.Queue.Publish(ctx, ev); err != nil {
+		p.Log.Error("event not stored; sender told to retry", "pipeline", p.Name, "event_id", ev.ID, "error", err)
+		r := jsonResponse(http.StatusServiceUnavailable, map[string]string{"error": "unavailable, retry later"})
+		r.Header.Set("retry-after", "5")
+		return r
+	}
+	p.Log.Debug("event accepted", "pipeline", p.Name, "event_id", ev.ID, "type", ev.Type, "bytes", len(ev.Body))
+	if rec.Reply != nil {
+		return rec.Reply
+	}
+	return jsonResponse(http.StatusAccepted, accepted{ID: ev.ID})
+}
+
+func jsonResponse(status int, v any) *sdk.Response {
+	b, _ := json.Marshal(v)
+	return &sdk.Response{StatusCode: status, Header: sdk.Header{"content-type": {"application/json"}}, Body: b}
+}
+
+// Run consumes every sink's deliveries until stop ends, then waits for the
+// attempts in flight. Attempts run under work, which the caller cancels
+// when the shutdown grace period is over.
+func (p *Pipeline) Run(stop, work context.Context) error {
+	errs := make(chan error, len(p.Sinks))
+	for _, s := range p.Sinks {
+		go func() {
+			errs <- p.Queue.Consume(stop, p.Name, s.Name, s.Concurrency, func(_ context.Context, d queue.Delivery) {
+				p.Handle(work, s, d)
+			})
+		}()
+	}
+	var err error
+	for range p.Sinks {
+		err = errors.Join(err, <-errs)
+	}
+	return err
+}
+
+// Handle processes one delivery for sink s and settles it.
+func (p *Pipeline) Handle(ctx context.Context, s *Sink, d queue.Delivery) {
+	ev := d.Event()
+	start := p.now()
+	v := p.attempt(ctx, s, ev)
+	log := p.Log.With("pipeline", p.Name, "sink", s.Name, "event_id", ev.ID, "attempt", d.Attempt())
+	dur := p.now().Sub(start)
+	if v.Outcome == sdk.Success {
+		s.Stats.Delivered.Add(1)
+		msg := "delivered"
+		if v.Reason == reasonDropped {
+			msg = reasonDropped
+		}
+		log.Info(msg, "duration", dur)
+		_ = d.Ack()
+		return
+	}
+	if ctx.Err() != nil {
+		// Shutting down: this is not the destination's fault. Deliver
+		// again soon (a durable queue will, after restart).
+		_ = d.Nak(0)
+		return
+	}
+	retry, delay := s.Policy.Next(v, d.Attempt(), p.Rand)
+	if retry {
+		s.Stats.Retried.Add(1)
+		log.Warn("attempt failed; will retry", "reason", v.Reason, "retry_in", delay.Round(time.Millisecond), "duration", dur)
+		_ = d.Nak(delay)
+		return
+	}
+	s.Stats.Failed.Add(1)
+	why := "permanent failure"
+	if v.Outcome == sdk.Retry {
+		why = fmt.Sprintf("out of attempts (%d)", s.Policy.MaxAttempts)
+	}
+	log.Error("delivery failed: "+why, "reason", v.Reason, "duration", dur)
+	_ = d.Term(v.Reason)
+}
+
+const reasonDropped = "dropped by transform"
+
+// attempt runs the transforms and delivers every resulting message. A
+// split event that fails part-way is retried whole: delivery is at least
+// once.
+func (p *Pipeline) attempt(ctx context.Context, s *Sink, ev *sdk.Event) sdk.Verdict {
+	msgs := []sdk.Message{sdk.MessageFromEvent(ev)}
+	var err error
+	for _, chain := range [][]sdk.Transform{p.Transforms, s.Transforms} {
+		if msgs, err = runChain(ctx, chain, msgs); err != nil {
+			return delivery.Classify(nil, fmt.Errorf("transform: %w", err), p.now())
+		}
+	}
+	if len(msgs) == 0 {
+		return sdk.Verdict{Outcome: sdk.Success, Reason: reasonDropped}
+	}
+	for _, m := range msgs {
+		if v := p.deliver(ctx, s, m); v.Outcome != sdk.Success {
+			return v
+		}
+	}
+	return sdk.Verdict{Outcome: sdk.Success}
+}
+
+func runChain(ctx context.Context, chain []sdk.Transform, msgs []sdk.Message) ([]sdk.Message, error) {
+	for _, t := range chain {
+		var next []sdk.Message
+		for _, m := range msgs {
+			out, err := t.Transform(ctx, m)
+			if err != nil {
+				return nil, err
+			}
+			next = append(next, out...)
+		}
+		msgs = next
+		if len(msgs) == 0 {
+			break
+		}
+	}
+	return msgs, nil
+}
+
+func (p *Pipeline) deliver(ctx context.Context, s *Sink, m sdk.Message) sdk.Verdict {
+	if dl, ok := s.Sink.(sdk.Deliverer); ok {
+		return delivery.Classify(&sdk.Response{StatusCode: http.StatusOK}, dl.Deliver(ctx, m), p.now())
+	}
+	out, err := s.Sink.Render(ctx, m)
+	if err != nil {
+		return delivery.Classify(nil, fmt.Errorf("render: %w", err), p.now())
+	}
+	resp, err := p.Sender.Send(ctx, out)
+	var v sdk.Verdict
+	if in, ok := s.Sink.(sdk.Interpreter); ok && err == nil {
+		v = in.Interpret(ctx, out, resp)
+	} else {
+		v = delivery.Classify(resp, err, p.now())
+	}
+	if v.Outcome != sdk.Success && resp != nil && len(resp.Body) > 0 {
+		v.Reason += ": " + snippet(resp.Body)
+	}
+	return v
+}
+
+// snippet is a bounded, printable start of a response body for logs.
+func snippet(b []byte) string {
+	const limit = 256
+	s := strings.ToValidUTF8(string(b[:min(len(b), limit)]), "?")
+	if len(b) > limit {
+		s += "…"
+	}
+	return strings.TrimSpace(s)
+}

@@ -1,0 +1,12 @@
+// Package queue is the engine's one interface to event storage: publish an
+// accepted event, consume it once per (pipeline, sink) consumer, and settle
+// each delivery with Ack, Nak (redeliver after a delay) or Term (give up).
+// The shape follows NATS JetStream (one stream per engine, subject per
+// pipeline, a durable consumer per sink) so the durable implementation is a
+// drop-in.
+//
+// Memory is the in-process implementation: bounded, fast, and honest about
+// what it is: events are lost if the process stops.
+//
+// It imports only sdk.
+package queue

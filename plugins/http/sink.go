@@ -1,0 +1,107 @@
+package http
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hookbridge/hookbridge/sdk"
+	"github.com/hookbridge/hookbridge/sdk/schema"
+)
+
+// DefaultSinkTimeout bounds one attempt.
+const DefaultSinkTimeout = 10 * time.Second
+
+// SinkDefinition describes the http sink.
+func SinkDefinition() sdk.Definition {
+	return sdk.Definition{
+		Kind:        sdk.KindSink,
+		Name:        Name,
+		Description: "Sends each message to a URL: JSON bodies as application/json, strings as text/plain.",
+		Schema: schema.Block{
+			Attributes: []schema.Attribute{
+				{Name: "url", Type: schema.String, Required: true, Sensitive: true, Description: "Destination URL (http or https). Treated as a secret: URLs often carry tokens."},
+				{Name: "method", Type: schema.String, Default: "POST", Description: "HTTP method: POST, PUT or PATCH."},
+				{Name: "headers", Type: schema.Map(schema.String), Sensitive: true, Description: "Static headers on every request; headers set by a transform's message() override them."},
+				{Name: "timeout", Type: schema.String, Default: DefaultSinkTimeout.String(), Description: "Deadline of one attempt."},
+			},
+		},
+		New: func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return NewSink(ctx, cfg) },
+	}
+}
+
+type sinkConfig struct {
+	URL     sdk.Secret        `json:"url"`
+	Method  string            `json:"method"`
+	Headers map[string]string `json:"headers"`
+	Timeout string            `json:"timeout"`
+}
+
+// Sink renders messages into requests for one URL.
+type Sink struct {
+	url     string
+	method  string
+	header  sdk.Header
+	timeout time.Duration
+}
+
+var _ sdk.Sink = (*Sink)(nil)
+
+// NewSink checks the configuration and builds the sink.
+func NewSink(_ context.Context, cfg sdk.Config) (*Sink, error) {
+	var c sinkConfig
+	if err := cfg.Decode(&c); err != nil {
+		return nil, err
+	}
+	var diags sdk.Diagnostics
+	u, err := url.Parse(c.URL.Reveal())
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		// The URL itself is not repeated: it may hold a token.
+		diags = append(diags, sdk.Diagnostic{Summary: "Invalid url", Detail: "url must be an absolute http:// or https:// URL with a host.", Attribute: "url"})
+	}
+	s := &Sink{url: c.URL.Reveal(), method: strings.ToUpper(c.Method), header: sdk.Header{}, timeout: DefaultSinkTimeout}
+	switch s.method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+	default:
+		diags = append(diags, sdk.Diagnostic{Summary: "Unsupported method", Detail: fmt.Sprintf("%q: the http sink sends a body, so use POST, PUT or PATCH.", c.Method), Attribute: "method"})
+	}
+	for k, v := range c.Headers {
+		if strings.ContainsAny(k, " \t\r\n:") || strings.ContainsAny(v, "\r\n") {
+			diags = append(diags, sdk.Diagnostic{Summary: "Invalid header", Detail: fmt.Sprintf("Header %q has a character headers cannot hold.", k), Attribute: "headers"})
+			continue
+		}
+		s.header.Set(k, v)
+	}
+	if d, err := time.ParseDuration(c.Timeout); err != nil || d <= 0 {
+		diags = append(diags, sdk.Diagnostic{Summary: "Invalid timeout", Detail: fmt.Sprintf("%q is not a positive duration such as \"5s\".", c.Timeout), Attribute: "timeout"})
+	} else {
+		s.timeout = d
+	}
+	if len(diags) > 0 {
+		return nil, diags
+	}
+	return s, nil
+}
+
+// Render builds the outbound request for msg.
+func (s *Sink) Render(_ context.Context, msg sdk.Message) (*sdk.Outbound, error) {
+	h := make(sdk.Header, len(s.header)+len(msg.Header)+1)
+	for k, v := range s.header {
+		h[k] = v
+	}
+	ct := msg.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	h.Set("content-type", ct)
+	for k, v := range msg.Header {
+		h[k] = v
+	}
+	return &sdk.Outbound{Method: s.method, URL: s.url, Header: h, Body: msg.Body, Timeout: s.timeout}, nil
+}
+
+// Close does nothing; the host owns the HTTP client.
+func (s *Sink) Close(context.Context) error { return nil }

@@ -108,9 +108,9 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("component registry: %w", err)
 	}
 	cfg, diags := config.Load(opts.ConfigPath, config.Options{Components: reg, LookupEnv: opts.LookupEnv})
-	if diags.HasErrors() {
-		return nil, &ConfigError{Diagnostics: diags, files: cfg.Files}
-	}
+	// Components that decoded are built even when other parts of the
+	// config are wrong, so that one run shows every problem (a script's
+	// syntax error too).
 	e := &Engine{opts: opts, log: log, cfg: cfg, client: delivery.NewClient()}
 	for _, pc := range cfg.Pipelines {
 		p, d := e.build(ctx, cfg, pc)
@@ -121,6 +121,7 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	if diags.HasErrors() {
 		e.closeComponents(ctx)
+		config.SortDiagnostics(diags)
 		return nil, &ConfigError{Diagnostics: diags, files: cfg.Files}
 	}
 	for _, d := range diags {

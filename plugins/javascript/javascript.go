@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
+	"github.com/dop251/goja/parser"
 
 	"github.com/hookbridge/hookbridge/sdk"
 	"github.com/hookbridge/hookbridge/sdk/schema"
@@ -107,7 +108,7 @@ func New(ctx context.Context, cfg sdk.Config) (*Transform, error) {
 		}
 		src, t.script, diagFile = string(b), p, p
 	}
-	prog, err := goja.Compile(t.script, src, false)
+	prog, err := compile(t.script, src)
 	if err != nil {
 		return nil, compileDiagnostic(err, attr, diagFile)
 	}
@@ -136,13 +137,38 @@ func readScript(p string) ([]byte, error) {
 	return os.ReadFile(p)
 }
 
+// compile parses with goja's parser, whose errors keep their positions
+// (goja.Compile flattens them into a message), then compiles the AST.
+func compile(name, src string) (*goja.Program, error) {
+	ast, err := parser.ParseFile(nil, name, src, 0)
+	if err != nil {
+		return nil, err
+	}
+	return goja.CompileAST(ast, false)
+}
+
+// compileDiagnostic locates a parse or compile error: inside the script
+// file, or (File empty) inside the inline code attribute.
 func compileDiagnostic(err error, attr, file string) error {
 	d := sdk.Diagnostic{Summary: "JavaScript syntax error", Detail: err.Error(), Attribute: attr, File: file}
-	var se *goja.CompilerSyntaxError
-	if errors.As(err, &se) && se.File != nil {
-		pos := se.File.Position(se.Offset)
-		d.Line, d.Column = pos.Line, pos.Column
-		d.Detail = se.Message
+	var list parser.ErrorList
+	var pe *parser.Error
+	var ce *goja.CompilerSyntaxError
+	var re *goja.CompilerReferenceError
+	switch {
+	case errors.As(err, &list) && len(list) > 0:
+		d.Line, d.Column, d.Detail = list[0].Position.Line, list[0].Position.Column, list[0].Message
+		if len(list) > 1 {
+			d.Detail += fmt.Sprintf(" (and %d more)", len(list)-1)
+		}
+	case errors.As(err, &pe):
+		d.Line, d.Column, d.Detail = pe.Position.Line, pe.Position.Column, pe.Message
+	case errors.As(err, &ce) && ce.File != nil:
+		pos := ce.File.Position(ce.Offset)
+		d.Line, d.Column, d.Detail = pos.Line, pos.Column, ce.Message
+	case errors.As(err, &re) && re.File != nil:
+		pos := re.File.Position(re.Offset)
+		d.Line, d.Column, d.Detail = pos.Line, pos.Column, re.Message
 	}
 	if d.Line == 0 {
 		d.File = ""
@@ -227,6 +253,10 @@ func where(frames []goja.StackFrame) string {
 
 // scriptError renders a JS exception as "file:line:col: message".
 func scriptError(err error) error {
+	var so *goja.StackOverflowError
+	if errors.As(err, &so) {
+		return fmt.Errorf("call stack deeper than %d frames (runaway recursion?)%s", maxCallStack, where(so.Stack()))
+	}
 	var ex *goja.Exception
 	if !errors.As(err, &ex) {
 		return err

@@ -90,6 +90,7 @@ type Source struct {
 	Component
 	Path      string
 	PathRange hcl.Range
+	pipeline  string
 }
 
 // Retry is a sink's retry policy.

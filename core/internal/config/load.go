@@ -104,8 +104,29 @@ func Load(path string, opts Options) (*Config, hcl.Diagnostics) {
 		}
 		diags = append(diags, l.file(name, f)...)
 	}
-	diags = append(diags, l.finish()...)
+	if !diags.HasErrors() {
+		diags = append(diags, l.finish()...)
+	} else {
+		l.finish()
+	}
+	SortDiagnostics(diags)
 	return cfg, diags
+}
+
+// SortDiagnostics orders diags by file and position, so they read top to
+// bottom; diagnostics without a location come last.
+func SortDiagnostics(diags hcl.Diagnostics) {
+	sort.SliceStable(diags, func(i, j int) bool {
+		a, b := diags[i].Subject, diags[j].Subject
+		switch {
+		case a == nil || b == nil:
+			return a != nil && b == nil
+		case a.Filename != b.Filename:
+			return a.Filename < b.Filename
+		default:
+			return a.Start.Byte < b.Start.Byte
+		}
+	})
 }
 
 func configFiles(path string) ([]string, hcl.Diagnostics) {
@@ -255,14 +276,19 @@ func (l *loader) source(p *Pipeline, base string, rs *rawSource, ectx *hcl.EvalC
 	var diags hcl.Diagnostics
 	c, d := l.component(sdk.KindSource, rs.Type, rs.Type, p.Name, base, rs.Remain, rs.DefRange, rs.TypeRange, ectx)
 	diags = append(diags, d...)
-	src := &Source{PathRange: rs.Path.Range()}
+	src := &Source{PathRange: rs.Path.Range(), pipeline: p.Name}
 	if c != nil {
 		src.Component = *c
 	}
 	evalString(rs.Path, ectx, &src.Path, &diags)
 	switch {
 	case src.Path == "" && !diags.HasErrors():
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid path", Detail: "path must not be empty.", Subject: src.PathRange.Ptr()})
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Missing required argument",
+			Detail:   `The argument "path" is required: the URL path this pipeline receives webhooks on, such as "/hooks/github".`,
+			Subject:  src.PathRange.Ptr(),
+		})
 	case src.Path != "" && !strings.HasPrefix(src.Path, "/"):
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid path", Detail: fmt.Sprintf("%q must start with '/'.", src.Path), Subject: src.PathRange.Ptr()})
 	case src.Path != "":
@@ -270,7 +296,7 @@ func (l *loader) source(p *Pipeline, base string, rs *rawSource, ectx *hcl.EvalC
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Duplicate path",
-				Detail:   fmt.Sprintf("Path %q is already used by pipeline %q at %s; each path routes to one pipeline.", src.Path, prev.Config.Pipeline, prev.PathRange),
+				Detail:   fmt.Sprintf("Path %q is already used by pipeline %q at %s; each path routes to one pipeline.", src.Path, prev.pipeline, prev.PathRange),
 				Subject:  src.PathRange.Ptr(),
 			})
 		} else {
@@ -397,7 +423,7 @@ func eval(expr hcl.Expression, ectx *hcl.EvalContext, ty cty.Type, diags *hcl.Di
 	cv, err := convert.Convert(v, ty)
 	if err != nil {
 		r := expr.Range()
-		*diags = append(*diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Incorrect value type", Detail: fmt.Sprintf("A %s is required here: %s.", ty.FriendlyName(), err), Subject: &r})
+		*diags = append(*diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Incorrect value type", Detail: fmt.Sprintf("Inappropriate value: %s.", err), Subject: &r})
 		return cty.NilVal, false
 	}
 	if !cv.IsKnown() {

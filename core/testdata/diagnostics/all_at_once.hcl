@@ -1,0 +1,20 @@
+# Several unrelated mistakes: validate must report every one of them.
+pipeline "a" {
+  source "http" {
+    path  = "/hooks/a"
+    bogus = true
+  }
+  sink "nope" "x" {}
+}
+
+pipeline "b" {
+  source "http" {
+    path = "/hooks/a"
+  }
+  transform "javascript" {
+    code = "function transform(e) {"
+  }
+  sink "http" "y" {
+    timeout = 5
+  }
+}

@@ -1,0 +1,9 @@
+pipeline "p" {
+  source "http" {
+  }
+  sink "http" "out" {
+  }
+}
+
+pipeline "q" {
+}

@@ -1,0 +1,5 @@
+pipeline "p" {
+  source "http" {
+    path = "/hooks/p"
+  }
+  sink "log" "out" {

@@ -1,0 +1,9 @@
+pipeline "p" {
+  source "http" {
+    path    = "/hooks/p"
+    secrets = ["x"]
+  }
+  sink "log" "out" {
+    colour = "blue"
+  }
+}

@@ -1,0 +1,7 @@
+pipeline "p" {
+  source "githubb" {
+    path = "/hooks/p"
+  }
+  transform "lua" {}
+  sink "slackk" "out" {}
+}

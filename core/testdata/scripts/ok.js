@@ -1,0 +1,3 @@
+function transform(event) {
+  return event.body;
+}

@@ -1,0 +1,7 @@
+function helper(x) {
+  return x.missing.field;
+}
+
+function transform(event) {
+  return helper(event.body);
+}

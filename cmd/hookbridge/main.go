@@ -80,7 +80,7 @@ written in HCL.`,
 		}, nil
 	}
 
-	var dataDir string
+	var dataDir, listen string
 	runCmd := &cobra.Command{
 		Use:   "run -c PATH",
 		Short: "Run the pipelines of a configuration",
@@ -94,7 +94,7 @@ exits.`,
 			if err != nil {
 				return err
 			}
-			o.DataDir = dataDir
+			o.DataDir, o.Listen = dataDir, listen
 			e, err := core.Load(cmd.Context(), o)
 			if err != nil {
 				return report(stderr, err)
@@ -103,6 +103,7 @@ exits.`,
 		},
 	}
 	runCmd.Flags().StringVar(&dataDir, "data-dir", "./data", "folder for everything the process stores")
+	runCmd.Flags().StringVar(&listen, "listen", "", "listen address, overriding server.listen (e.g. 127.0.0.1:0)")
 
 	validateCmd := &cobra.Command{
 		Use:   "validate -c PATH",

@@ -1,0 +1,147 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookbridge/hookbridge/sdk"
+)
+
+func conf(t *testing.T, v map[string]any) sdk.Config {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sdk.Config{Values: b}
+}
+
+func TestSourceToken(t *testing.T) {
+	s, err := NewSource(context.Background(), conf(t, map[string]any{
+		"methods": []string{"post"},
+		"token":   map[string]any{"header": "Authorization", "prefix": "Bearer ", "secrets": []string{"alpha", "beta-longer"}},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		auth string
+		ok   bool
+	}{
+		{"Bearer alpha", true},
+		{"Bearer beta-longer", true},
+		{"Bearer alph", false},
+		{"Bearer alphaa", false},
+		{"Bearer ", false},
+		{"alpha", false},
+		{"bearer alpha", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		req := &sdk.Request{Header: sdk.Header{"authorization": {tt.auth}, "x-other": {"kept"}}, Body: []byte("{}")}
+		rec, err := s.Receive(context.Background(), req)
+		var rej *sdk.RejectError
+		switch {
+		case tt.ok && err != nil:
+			t.Errorf("%q rejected: %v", tt.auth, err)
+		case !tt.ok && (!errors.As(err, &rej) || rej.Status != 401 || rej.Public != "unauthorized"):
+			t.Errorf("%q: err = %v, want 401", tt.auth, err)
+		case tt.ok:
+			if rec.Event.Header.Get("authorization") != "" {
+				t.Errorf("token stored with the event")
+			}
+			if rec.Event.Header.Get("x-other") != "kept" || req.Header.Get("authorization") == "" {
+				t.Errorf("headers mangled")
+			}
+		}
+	}
+	if m := s.Methods(); len(m) != 1 || m[0] != "POST" {
+		t.Errorf("methods %v", m)
+	}
+}
+
+func TestSourceIDsAndType(t *testing.T) {
+	s, err := NewSource(context.Background(), conf(t, map[string]any{"methods": []string{"POST"}, "type_header": "X-Event-Type"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	rec, _ := s.Receive(context.Background(), &sdk.Request{ReceivedAt: at, Header: sdk.Header{
+		"idempotency-key": {"idem"}, "x-request-id": {"req"}, "x-event-type": {"order.paid"}, "content-type": {"application/json"},
+	}, Body: []byte(`{"a":1}`)})
+	ev := rec.Event
+	if ev.ID != "idem" || ev.Type != "order.paid" || ev.Source != "http" || ev.ContentType != "application/json" || !ev.ReceivedAt.Equal(at) {
+		t.Fatalf("event %+v", ev)
+	}
+	rec, _ = s.Receive(context.Background(), &sdk.Request{Header: sdk.Header{"x-request-id": {"req"}}})
+	if rec.Event.ID != "req" {
+		t.Fatalf("id %q, want X-Request-Id", rec.Event.ID)
+	}
+	a, _ := s.Receive(context.Background(), &sdk.Request{Header: sdk.Header{}})
+	b, _ := s.Receive(context.Background(), &sdk.Request{Header: sdk.Header{}})
+	if len(a.Event.ID) != 26 || a.Event.ID >= b.Event.ID {
+		t.Fatalf("generated ids %q, %q: want sortable ULIDs", a.Event.ID, b.Event.ID)
+	}
+}
+
+func TestSourceConfigErrors(t *testing.T) {
+	tests := []struct {
+		v    map[string]any
+		attr string
+	}{
+		{map[string]any{"methods": []string{"TRACE"}}, "methods"},
+		{map[string]any{"methods": []string{}}, "methods"},
+		{map[string]any{"methods": []string{"POST"}, "token": map[string]any{"header": "A", "secrets": []string{}}}, "token.secrets"},
+		{map[string]any{"methods": []string{"POST"}, "token": map[string]any{"header": "A", "secrets": []string{""}}}, "token.secrets"},
+		{map[string]any{"methods": []string{"POST"}, "token": map[string]any{"header": " ", "secrets": []string{"x"}}}, "token.header"},
+	}
+	for _, tt := range tests {
+		_, err := NewSource(context.Background(), conf(t, tt.v))
+		var ds sdk.Diagnostics
+		if !errors.As(err, &ds) || ds[0].Attribute != tt.attr {
+			t.Errorf("%v: err = %v, want a diagnostic on %s", tt.v, err, tt.attr)
+		}
+	}
+}
+
+func TestSinkRender(t *testing.T) {
+	s, err := NewSink(context.Background(), conf(t, map[string]any{
+		"url": "https://example.test/hook?token=abc", "method": "put", "timeout": "3s",
+		"headers": map[string]string{"X-Static": "s", "X-Over": "static"},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Render(context.Background(), sdk.Message{
+		Body: []byte(`{"a":1}`), ContentType: sdk.ContentTypeJSON,
+		Header: sdk.Header{"x-over": {"transform"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Method != "PUT" || out.URL != "https://example.test/hook?token=abc" || out.Timeout != 3*time.Second || string(out.Body) != `{"a":1}` {
+		t.Fatalf("outbound %+v", out)
+	}
+	for k, want := range map[string]string{"x-static": "s", "x-over": "transform", "content-type": "application/json"} {
+		if got := out.Header.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+}
+
+func TestSinkConfigErrorsDoNotLeakURL(t *testing.T) {
+	_, err := NewSink(context.Background(), conf(t, map[string]any{
+		"url": "ftp://user:supersecret@example.test/", "method": "GET", "timeout": "x",
+	}))
+	var ds sdk.Diagnostics
+	if !errors.As(err, &ds) || len(ds) != 3 {
+		t.Fatalf("err = %v, want 3 diagnostics", err)
+	}
+	if strings.Contains(err.Error(), "supersecret") {
+		t.Fatalf("URL credentials in error: %v", err)
+	}
+}

@@ -9,6 +9,7 @@ require (
 	github.com/oklog/ulid/v2 v2.1.2
 	github.com/spf13/cobra v1.10.2
 	github.com/valyala/fasthttp v1.78.0
+	github.com/valyala/fastjson v1.6.4
 	github.com/zclconf/go-cty v1.20.0
 )
 

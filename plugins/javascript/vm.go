@@ -3,15 +3,15 @@ package javascript
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dop251/goja"
+	"github.com/valyala/fastjson"
 
 	"github.com/hookbridge/hookbridge/sdk"
 )
@@ -39,6 +39,10 @@ type vm struct {
 	// made holds the objects message() and split() built during the
 	// current call, so a return value is recognised without exporting it.
 	made map[*goja.Object]any
+	// parser decodes bodies and num holds a number's text; both are
+	// reused across calls, never shared.
+	parser fastjson.Parser
+	num    []byte
 }
 
 type outMessage struct {
@@ -158,8 +162,8 @@ func (v *vm) body(msg sdk.Message, decodeGo bool) (goja.Value, error) {
 	if !msg.IsJSON() {
 		return v.rt.ToValue(string(msg.Body)), nil
 	}
-	if decodeGo {
-		val, err := decodeJSON(v.rt, msg.Body)
+	if decodeGo && !hasSurrogateEscape(msg.Body) {
+		val, err := v.decodeJSON(msg.Body)
 		if err == nil {
 			return val, nil
 		}
@@ -327,76 +331,92 @@ func (v *vm) console(level slog.Level) func(goja.FunctionCall) goja.Value {
 // decodeJSON builds native JS values from JSON in Go: objects keep their
 // key order and arrays are real arrays (goja's ToValue on decoded Go maps
 // and slices would give wrappers whose push() is lost and whose key order
-// is random).
-func decodeJSON(rt *goja.Runtime, data []byte) (goja.Value, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	val, err := decodeValue(rt, dec)
+// is random). fastjson's parser is owned by the vm, so it is reused
+// without locking.
+func (v *vm) decodeJSON(data []byte) (goja.Value, error) {
+	root, err := v.parser.ParseBytes(data)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("trailing data after JSON value")
-	}
-	return val, nil
+	return v.toJS(root, 0)
 }
 
-func decodeValue(rt *goja.Runtime, dec *json.Decoder) (goja.Value, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch x := tok.(type) {
-	case json.Delim:
-		switch x {
-		case '{':
-			obj := rt.NewObject()
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				key, _ := kt.(string)
-				val, err := decodeValue(rt, dec)
-				if err != nil {
-					return nil, err
-				}
-				// An own property even for "__proto__", as JSON.parse does.
-				if err := obj.DefineDataProperty(key, val, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
-					return nil, err
-				}
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, err
-			}
-			return obj, nil
-		case '[':
-			var items []any
-			for dec.More() {
-				val, err := decodeValue(rt, dec)
-				if err != nil {
-					return nil, err
-				}
-				items = append(items, val)
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, err
-			}
-			return rt.NewArray(items...), nil
+// hasSurrogateEscape reports a \uD800-\uDFFF escape. fastjson keeps an
+// unpaired one as literal text where JSON.parse gives U+FFFD, so such
+// bodies (rare: senders escape emoji in pairs, or not at all) go to
+// JSON.parse, which is right by definition.
+func hasSurrogateEscape(b []byte) bool {
+	for {
+		i := bytes.Index(b, []byte(`\u`))
+		if i < 0 || i+3 >= len(b) {
+			return false
 		}
-		return nil, fmt.Errorf("unexpected %v", x)
-	case string:
-		return rt.ToValue(x), nil
-	case json.Number:
-		f, err := x.Float64()
-		if err != nil {
+		if c, d := b[i+2]|0x20, b[i+3]|0x20; c == 'd' && d >= '8' && d <= 'f' {
+			return true
+		}
+		b = b[i+2:]
+	}
+}
+
+// maxJSONDepth bounds nesting, as JSON.parse's decoder does.
+const maxJSONDepth = 10000
+
+func (v *vm) toJS(j *fastjson.Value, depth int) (goja.Value, error) {
+	if depth > maxJSONDepth {
+		return nil, errors.New("JSON nested too deeply")
+	}
+	rt := v.rt
+	switch j.Type() {
+	case fastjson.TypeObject:
+		obj := rt.NewObject()
+		var ferr error
+		j.GetObject().Visit(func(key []byte, val *fastjson.Value) {
+			if ferr != nil {
+				return
+			}
+			jv, err := v.toJS(val, depth+1)
+			if err != nil {
+				ferr = err
+				return
+			}
+			// An own property even for "__proto__", as JSON.parse does.
+			ferr = obj.DefineDataProperty(string(key), jv, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
+		})
+		if ferr != nil {
+			return nil, ferr
+		}
+		return obj, nil
+	case fastjson.TypeArray:
+		arr := j.GetArray()
+		items := make([]any, len(arr))
+		for i, el := range arr {
+			jv, err := v.toJS(el, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			items[i] = jv
+		}
+		return rt.NewArray(items...), nil
+	case fastjson.TypeString:
+		return rt.ToValue(string(j.GetStringBytes())), nil
+	case fastjson.TypeNumber:
+		// fastjson's float parsing is not correctly rounded (1e57 comes out
+		// one ulp off); strconv's is, like JSON.parse. Short integers, the
+		// common case, are exact either way.
+		v.num = j.MarshalTo(v.num[:0])
+		if len(v.num) <= 15 && !bytes.ContainsAny(v.num, ".eE") {
+			return rt.ToValue(j.GetFloat64()), nil
+		}
+		f, err := strconv.ParseFloat(string(v.num), 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
 			return nil, err
 		}
 		return rt.ToValue(f), nil
-	case bool:
-		return rt.ToValue(x), nil
-	case nil:
+	case fastjson.TypeTrue:
+		return rt.ToValue(true), nil
+	case fastjson.TypeFalse:
+		return rt.ToValue(false), nil
+	default:
 		return goja.Null(), nil
 	}
-	return nil, fmt.Errorf("unexpected token %v", tok)
 }

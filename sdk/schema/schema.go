@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -183,20 +184,29 @@ func (b Block) doc(sb *strings.Builder, prefix string) {
 	for _, a := range b.Attributes {
 		def := ""
 		if a.Default != nil {
-			def = fmt.Sprintf("`%v`", a.Default)
+			if j, err := json.Marshal(a.Default); err == nil {
+				def = "`" + string(j) + "`"
+			}
 		}
 		desc := a.Description
 		if a.Sensitive {
 			desc += " (sensitive)"
 		}
-		fmt.Fprintf(sb, "| `%s%s` | %s | %v | %s | %s |\n", prefix, a.Name, a.Type, a.Required, def, desc)
+		fmt.Fprintf(sb, "| `%s%s` | %s | %s | %s | %s |\n", prefix, a.Name, a.Type, yes(a.Required), def, desc)
 	}
 	for _, nb := range b.Blocks {
 		kind := "block"
 		if nb.Nesting == NestingList {
 			kind = "blocks"
 		}
-		fmt.Fprintf(sb, "| `%s%s { }` | %s | %v | | %s |\n", prefix, nb.Name, kind, nb.Required, nb.Block.Description)
+		fmt.Fprintf(sb, "| `%s%s { }` | %s | %s | | %s |\n", prefix, nb.Name, kind, yes(nb.Required), nb.Block.Description)
 		nb.Block.doc(sb, prefix+nb.Name+".")
 	}
+}
+
+func yes(b bool) string {
+	if b {
+		return "yes"
+	}
+	return ""
 }

@@ -146,7 +146,7 @@ func (e *Engine) build(ctx context.Context, cfg *config.Config, pc *config.Pipel
 	var diags hcl.Diagnostics
 	p := &pipeline.Pipeline{Name: pc.Name, Log: e.log, Sender: e.client}
 	if pc.Source != nil {
-		p.SourceType = pc.Source.Type
+		p.SourceType, p.Events = pc.Source.Type, pc.Source.Events
 		if c := e.component(ctx, cfg, &pc.Source.Component, &diags); c != nil {
 			p.Source = c.(sdk.Source)
 		}

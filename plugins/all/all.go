@@ -3,9 +3,15 @@ package all
 import (
 	"io"
 
+	"github.com/hookbridge/hookbridge/plugins/github"
+	"github.com/hookbridge/hookbridge/plugins/gitlab"
 	"github.com/hookbridge/hookbridge/plugins/http"
 	"github.com/hookbridge/hookbridge/plugins/javascript"
 	logsink "github.com/hookbridge/hookbridge/plugins/log"
+	"github.com/hookbridge/hookbridge/plugins/shopify"
+	"github.com/hookbridge/hookbridge/plugins/slack"
+	"github.com/hookbridge/hookbridge/plugins/standardwebhooks"
+	"github.com/hookbridge/hookbridge/plugins/stripe"
 	"github.com/hookbridge/hookbridge/sdk"
 )
 
@@ -22,6 +28,12 @@ func Definitions(opts Options) []sdk.Definition {
 	}
 	return []sdk.Definition{
 		http.SourceDefinition(),
+		github.Definition(),
+		stripe.Definition(),
+		slack.Definition(),
+		gitlab.Definition(),
+		shopify.Definition(),
+		standardwebhooks.Definition(),
 		javascript.Definition(),
 		http.SinkDefinition(),
 		logsink.Definition(opts.Stdout),

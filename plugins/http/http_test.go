@@ -2,8 +2,15 @@ package http
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"hash"
 	"strings"
 	"testing"
 	"time"
@@ -143,5 +150,69 @@ func TestSinkConfigErrorsDoNotLeakURL(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "supersecret") {
 		t.Fatalf("URL credentials in error: %v", err)
+	}
+}
+
+func TestSourceHMACBlock(t *testing.T) {
+	body := []byte(`{"event":{"kind":"order.paid"},"id":"ord_1"}`)
+	mac := func(h func() hash.Hash, key string) []byte {
+		m := hmac.New(h, []byte(key))
+		m.Write(body)
+		return m.Sum(nil)
+	}
+	tests := []struct {
+		name, algorithm, encoding, prefix, header string
+		ok                                        bool
+	}{
+		{"sha256 hex prefixed", "sha256", "hex", "sha256=", "sha256=" + hex.EncodeToString(mac(sha256.New, "k2")), true},
+		{"sha1 base64", "sha1", "base64", "", base64.StdEncoding.EncodeToString(mac(sha1.New, "k1")), true},
+		{"sha512 hex", "sha512", "hex", "", hex.EncodeToString(mac(sha512.New, "k1")), true},
+		{"wrong key", "sha256", "hex", "", hex.EncodeToString(mac(sha256.New, "k3")), false},
+		{"missing prefix", "sha256", "hex", "sha256=", hex.EncodeToString(mac(sha256.New, "k1")), false},
+		{"wrong algorithm", "sha512", "hex", "", hex.EncodeToString(mac(sha256.New, "k1")), false},
+		{"missing", "sha256", "hex", "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := NewSource(context.Background(), conf(t, map[string]any{
+				"methods": []string{"POST"}, "type_path": "event.kind", "id_path": "id",
+				"hmac": map[string]any{"header": "X-Sig", "algorithm": tt.algorithm, "encoding": tt.encoding, "prefix": tt.prefix, "secrets": []string{"k1", "k2"}},
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec, err := s.Receive(context.Background(), &sdk.Request{Header: sdk.Header{"x-sig": {tt.header}}, Body: body})
+			if !tt.ok {
+				var rej *sdk.RejectError
+				if !errors.As(err, &rej) || rej.Status != 401 {
+					t.Fatalf("err = %v, want 401", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Event.Type != "order.paid" || rec.Event.ID != "ord_1" || rec.Event.Header.Get("x-sig") != "" {
+				t.Fatalf("event %+v", rec.Event)
+			}
+		})
+	}
+}
+
+func TestSourceHMACConfigErrors(t *testing.T) {
+	_, err := NewSource(context.Background(), conf(t, map[string]any{
+		"methods": []string{"POST"}, "type_header": "X-T", "type_path": "t",
+		"hmac": map[string]any{"header": "", "algorithm": "md5", "encoding": "base32", "prefix": "", "secrets": []string{}},
+	}))
+	var ds sdk.Diagnostics
+	if !errors.As(err, &ds) {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"type_path": true, "hmac.header": true, "hmac.algorithm": true, "hmac.encoding": true, "hmac.secrets": true}
+	for _, d := range ds {
+		delete(want, d.Attribute)
+	}
+	if len(want) != 0 {
+		t.Fatalf("missing diagnostics for %v in %v", want, ds)
 	}
 }

@@ -2,15 +2,17 @@ package http
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"net/http"
 	"strings"
 
 	"github.com/oklog/ulid/v2"
 
+	"github.com/hookbridge/hookbridge/plugins/internal/verify"
 	"github.com/hookbridge/hookbridge/sdk"
 	"github.com/hookbridge/hookbridge/sdk/schema"
 )
@@ -28,8 +30,23 @@ func SourceDefinition() sdk.Definition {
 			Attributes: []schema.Attribute{
 				{Name: "methods", Type: schema.List(schema.String), Default: []any{"POST"}, Description: "HTTP methods accepted; others get 405."},
 				{Name: "type_header", Type: schema.String, Description: "Header whose value becomes the event type (e.g. X-Event-Type)."},
+				{Name: "type_path", Type: schema.String, Description: "Dotted path of a JSON body field that becomes the event type (e.g. \"event.type\")."},
+				{Name: "id_header", Type: schema.String, Description: "Header whose value becomes the event id. Default: Idempotency-Key, then X-Request-Id, else a generated id."},
+				{Name: "id_path", Type: schema.String, Description: "Dotted path of a JSON body field that becomes the event id (e.g. \"id\")."},
 			},
 			Blocks: []schema.NestedBlock{{
+				Name: "hmac",
+				Block: schema.Block{
+					Description: "Require an HMAC of the raw body in a header; any of secrets matches (rotation).",
+					Attributes: []schema.Attribute{
+						{Name: "header", Type: schema.String, Required: true, Description: "Header carrying the signature."},
+						{Name: "algorithm", Type: schema.String, Default: "sha256", Description: "sha1, sha256 or sha512."},
+						{Name: "encoding", Type: schema.String, Default: "hex", Description: "hex or base64."},
+						{Name: "prefix", Type: schema.String, Default: "", Description: "Text before the signature, e.g. \"sha256=\"."},
+						{Name: "secrets", Type: schema.List(schema.String), Required: true, Sensitive: true, Description: "HMAC keys; list several to rotate without downtime."},
+					},
+				},
+			}, {
 				Name: "token",
 				Block: schema.Block{
 					Description: "Require a shared token in a header; any of secrets matches (rotation).",
@@ -48,7 +65,17 @@ func SourceDefinition() sdk.Definition {
 type sourceConfig struct {
 	Methods    []string `json:"methods"`
 	TypeHeader string   `json:"type_header"`
-	Token      *struct {
+	TypePath   string   `json:"type_path"`
+	IDHeader   string   `json:"id_header"`
+	IDPath     string   `json:"id_path"`
+	HMAC       *struct {
+		Header    string       `json:"header"`
+		Algorithm string       `json:"algorithm"`
+		Encoding  string       `json:"encoding"`
+		Prefix    string       `json:"prefix"`
+		Secrets   []sdk.Secret `json:"secrets"`
+	} `json:"hmac"`
+	Token *struct {
 		Header  string       `json:"header"`
 		Prefix  string       `json:"prefix"`
 		Secrets []sdk.Secret `json:"secrets"`
@@ -59,11 +86,13 @@ type sourceConfig struct {
 type Source struct {
 	methods     []string
 	typeHeader  string
+	typePath    []string
+	idHeader    string
+	idPath      []string
+	hmac        *hmacCheck
 	tokenHeader string
 	tokenPrefix string
-	// tokens holds SHA-256 digests of the secrets: comparing digests is
-	// constant-time and does not leak a secret's length.
-	tokens [][sha256.Size]byte
+	tokens      [][]byte
 }
 
 var (
@@ -77,8 +106,25 @@ func NewSource(_ context.Context, cfg sdk.Config) (*Source, error) {
 	if err := cfg.Decode(&c); err != nil {
 		return nil, err
 	}
-	s := &Source{typeHeader: c.TypeHeader}
+	s := &Source{typeHeader: strings.ToLower(c.TypeHeader), idHeader: strings.ToLower(c.IDHeader)}
 	var diags sdk.Diagnostics
+	if c.TypeHeader != "" && c.TypePath != "" {
+		diags = append(diags, sdk.Diagnostic{Summary: "Two event type settings", Detail: "Set type_header or type_path, not both.", Attribute: "type_path"})
+	}
+	if c.IDHeader != "" && c.IDPath != "" {
+		diags = append(diags, sdk.Diagnostic{Summary: "Two event id settings", Detail: "Set id_header or id_path, not both.", Attribute: "id_path"})
+	}
+	if c.TypePath != "" {
+		s.typePath = strings.Split(c.TypePath, ".")
+	}
+	if c.IDPath != "" {
+		s.idPath = strings.Split(c.IDPath, ".")
+	}
+	if h := c.HMAC; h != nil {
+		hc, d := newHMACCheck(h.Header, h.Algorithm, h.Encoding, h.Prefix, h.Secrets)
+		diags = append(diags, d...)
+		s.hmac = hc
+	}
 	for _, m := range c.Methods {
 		m = strings.ToUpper(strings.TrimSpace(m))
 		switch m {
@@ -95,16 +141,9 @@ func NewSource(_ context.Context, cfg sdk.Config) (*Source, error) {
 		if strings.TrimSpace(t.Header) == "" {
 			diags = append(diags, sdk.Diagnostic{Summary: "Empty token header", Detail: "token.header must name a header.", Attribute: "token.header"})
 		}
-		if len(t.Secrets) == 0 {
-			diags = append(diags, sdk.Diagnostic{Summary: "No token secrets", Detail: "token.secrets is empty, which would accept nobody; list at least one secret.", Attribute: "token.secrets"})
-		}
-		for i, sec := range t.Secrets {
-			if sec.Empty() {
-				diags = append(diags, sdk.Diagnostic{Summary: "Empty token secret", Detail: fmt.Sprintf("token.secrets[%d] is empty; an empty secret is never accepted.", i), Attribute: "token.secrets"})
-				continue
-			}
-			s.tokens = append(s.tokens, sha256.Sum256([]byte(sec.Reveal())))
-		}
+		keys, d := verify.Secrets("token.secrets", t.Secrets)
+		diags = append(diags, d...)
+		s.tokens = keys
 		s.tokenHeader, s.tokenPrefix = strings.ToLower(t.Header), t.Prefix
 	}
 	if len(diags) > 0 {
@@ -127,12 +166,25 @@ func (s *Source) Receive(_ context.Context, req *sdk.Request) (sdk.Receipt, erro
 			return sdk.Receipt{}, sdk.Unauthorized(errToken)
 		}
 		// The token is a secret: it is not stored with the event.
-		hdr = hdr.Clone()
-		delete(hdr, s.tokenHeader)
+		hdr = verify.Without(hdr, s.tokenHeader)
 	}
-	id := hdr.Get("idempotency-key")
-	if id == "" {
-		id = hdr.Get("x-request-id")
+	if s.hmac != nil {
+		if err := s.hmac.check(hdr.Get(s.hmac.header), req.Body); err != nil {
+			return sdk.Receipt{}, sdk.Unauthorized(err)
+		}
+		hdr = verify.Without(hdr, s.hmac.header)
+	}
+	var id string
+	switch {
+	case s.idPath != nil:
+		id = verify.Fields(req.Body, s.idPath)[0]
+	case s.idHeader != "":
+		id = hdr.Get(s.idHeader)
+	default:
+		id = hdr.Get("idempotency-key")
+		if id == "" {
+			id = hdr.Get("x-request-id")
+		}
 	}
 	if id == "" {
 		id = ulid.Make().String()
@@ -145,23 +197,73 @@ func (s *Source) Receive(_ context.Context, req *sdk.Request) (sdk.Receipt, erro
 		ContentType: hdr.Get("content-type"),
 		Body:        req.Body,
 	}
-	if s.typeHeader != "" {
+	switch {
+	case s.typeHeader != "":
 		ev.Type = hdr.Get(s.typeHeader)
+	case s.typePath != nil:
+		ev.Type = verify.Fields(req.Body, s.typePath)[0]
 	}
 	return sdk.Receipt{Event: ev}, nil
 }
 
 func (s *Source) tokenOK(got string) bool {
 	tok, ok := strings.CutPrefix(got, s.tokenPrefix)
-	if !ok || tok == "" {
-		return false
+	return ok && verify.TokenMatch(s.tokens, tok)
+}
+
+// hmacCheck is the generic body signature check.
+type hmacCheck struct {
+	header  string
+	hash    func() hash.Hash
+	base64  bool
+	prefix  string
+	secrets [][]byte
+}
+
+func newHMACCheck(header, algorithm, encoding, prefix string, secrets []sdk.Secret) (*hmacCheck, sdk.Diagnostics) {
+	var diags sdk.Diagnostics
+	h := &hmacCheck{header: strings.ToLower(strings.TrimSpace(header)), prefix: prefix}
+	if h.header == "" {
+		diags = append(diags, sdk.Diagnostic{Summary: "Empty hmac header", Detail: "hmac.header must name a header.", Attribute: "hmac.header"})
 	}
-	sum := sha256.Sum256([]byte(tok))
-	match := 0
-	for i := range s.tokens {
-		match |= subtle.ConstantTimeCompare(sum[:], s.tokens[i][:])
+	var ok bool
+	if h.hash, ok = verify.Hash(algorithm); !ok {
+		diags = append(diags, sdk.Diagnostic{Summary: "Unsupported algorithm", Detail: fmt.Sprintf("%q: use sha1, sha256 or sha512.", algorithm), Attribute: "hmac.algorithm"})
 	}
-	return match == 1
+	switch encoding {
+	case "hex":
+	case "base64":
+		h.base64 = true
+	default:
+		diags = append(diags, sdk.Diagnostic{Summary: "Unsupported encoding", Detail: fmt.Sprintf("%q: use hex or base64.", encoding), Attribute: "hmac.encoding"})
+	}
+	keys, d := verify.Secrets("hmac.secrets", secrets)
+	h.secrets = keys
+	return h, append(diags, d...)
+}
+
+func (h *hmacCheck) check(value string, body []byte) error {
+	if value == "" {
+		return verify.ErrMissing
+	}
+	v, ok := strings.CutPrefix(strings.TrimSpace(value), h.prefix)
+	if !ok {
+		return fmt.Errorf("%w: missing prefix", verify.ErrMalformed)
+	}
+	var sig []byte
+	var err error
+	if h.base64 {
+		sig, err = base64.StdEncoding.DecodeString(v)
+	} else {
+		sig, err = hex.DecodeString(v)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %v", verify.ErrMalformed, err)
+	}
+	if !verify.AnyMatch(h.secrets, func(k []byte) []byte { return verify.HMAC(h.hash, k, body) }, [][]byte{sig}) {
+		return verify.ErrMismatch
+	}
+	return nil
 }
 
 // Close does nothing; the source holds no resources.

@@ -90,7 +90,10 @@ type Source struct {
 	Component
 	Path      string
 	PathRange hcl.Range
-	pipeline  string
+	// Events lists the event-type patterns to accept (path.Match syntax:
+	// "push", "pull_request.*"); empty accepts all.
+	Events   []string
+	pipeline string
 }
 
 // Retry is a sink's retry policy.

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -55,6 +56,7 @@ type rawComponent struct {
 type rawSource struct {
 	Type      string         `hcl:"type,label"`
 	Path      hcl.Expression `hcl:"path"`
+	Events    hcl.Expression `hcl:"events,optional"`
 	Remain    hcl.Body       `hcl:",remain"`
 	DefRange  hcl.Range      `hcl:",def_range"`
 	TypeRange hcl.Range      `hcl:",type_range"`
@@ -281,6 +283,21 @@ func (l *loader) source(p *Pipeline, base string, rs *rawSource, ectx *hcl.EvalC
 		src.Component = *c
 	}
 	evalString(rs.Path, ectx, &src.Path, &diags)
+	if v, ok := eval(rs.Events, ectx, cty.List(cty.String), &diags); ok {
+		for _, e := range v.AsValueSlice() {
+			pat := e.AsString()
+			if _, err := path.Match(pat, ""); err != nil || pat == "" {
+				r := rs.Events.Range()
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid event pattern", Detail: fmt.Sprintf("%q is not a pattern such as \"push\" or \"pull_request.*\".", pat), Subject: &r})
+				continue
+			}
+			src.Events = append(src.Events, pat)
+		}
+		if len(src.Events) == 0 && !diags.HasErrors() {
+			r := rs.Events.Range()
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Empty events list", Detail: "events = [] would ignore every event; remove it to accept all, or list the types to accept.", Subject: &r})
+		}
+	}
 	switch {
 	case src.Path == "" && !diags.HasErrors():
 		diags = append(diags, &hcl.Diagnostic{

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -47,9 +48,12 @@ type Pipeline struct {
 	Source     sdk.Source
 	Transforms []sdk.Transform
 	Sinks      []*Sink
-	Queue      queue.Queue
-	Sender     Sender
-	Log        *slog.Logger
+	// Events lists the event-type patterns the pipeline accepts ("push",
+	// "pull_request.*"); others are answered 200 and stored nowhere.
+	Events []string
+	Queue  queue.Queue
+	Sender Sender
+	Log    *slog.Logger
 	// Now and Rand are the clock and jitter source; nil means the real ones.
 	Now  func() time.Time
 	Rand func() float64
@@ -103,6 +107,10 @@ func (p *Pipeline) Serve(ctx context.Context, req *sdk.Request) *sdk.Response {
 		}
 		return &sdk.Response{StatusCode: http.StatusNoContent}
 	}
+	if !p.wants(ev.Type) {
+		p.Log.Debug("event type filtered out", "pipeline", p.Name, "type", ev.Type, "event_id", ev.ID)
+		return jsonResponse(http.StatusOK, map[string]string{"status": "ignored", "type": ev.Type})
+	}
 	ev.Pipeline = p.Name
 	if ev.Source == "" {
 		ev.Source = p.SourceType
@@ -121,6 +129,19 @@ func (p *Pipeline) Serve(ctx context.Context, req *sdk.Request) *sdk.Response {
 		return rec.Reply
 	}
 	return jsonResponse(http.StatusAccepted, accepted{ID: ev.ID})
+}
+
+// wants reports whether an event type passes the pipeline's filter.
+func (p *Pipeline) wants(typ string) bool {
+	if len(p.Events) == 0 {
+		return true
+	}
+	for _, pat := range p.Events {
+		if ok, _ := path.Match(pat, typ); ok {
+			return true
+		}
+	}
+	return false
 }
 
 func jsonResponse(status int, v any) *sdk.Response {

@@ -203,3 +203,24 @@ func TestInterpreterOverridesDefault(t *testing.T) {
 		t.Fatalf("a 200 with ok:false settled %s after %s, want nak after 30s", d.how, d.delay)
 	}
 }
+
+func TestEventFilter(t *testing.T) {
+	tests := []struct {
+		typ    string
+		status int
+	}{
+		{"push", 202},
+		{"pull_request.opened", 202},
+		{"pull_request", 200},
+		{"issues.opened", 200},
+		{"", 200},
+	}
+	for _, tt := range tests {
+		src := &scripted{rec: sdk.Receipt{Event: &sdk.Event{ID: "e", Type: tt.typ}}}
+		p := newPipeline(t, src, 10, &Sink{Name: "s", Sink: &collector{}})
+		p.Events = []string{"push", "pull_request.*"}
+		if r := p.Serve(context.Background(), &sdk.Request{}); r.StatusCode != tt.status {
+			t.Errorf("type %q: %d, want %d", tt.typ, r.StatusCode, tt.status)
+		}
+	}
+}

@@ -1,0 +1,9 @@
+// Package verify holds what the built-in provider sources share: secret
+// lists (rotation), HMAC computation, constant-time comparison against
+// every secret, timestamp windows, and reading fields from a JSON body.
+//
+// Every comparison here is constant-time in the signature's content and
+// tries every secret, so neither timing nor which secret matched leaks.
+//
+// It imports only sdk and fastjson.
+package verify

@@ -39,7 +39,7 @@ type destination struct {
 
 func newDestination(t *testing.T, statuses ...int) *destination {
 	d := &destination{statuses: statuses, notify: make(chan struct{}, 1000)}
-	d.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	d.Server = newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		d.mu.Lock()
 		d.got = append(d.got, received{r.Method, r.URL.Path, r.Header.Clone(), b})
@@ -51,9 +51,14 @@ func newDestination(t *testing.T, statuses ...int) *destination {
 		w.WriteHeader(status)
 		_, _ = w.Write([]byte(`{"status":"recorded"}`))
 		d.notify <- struct{}{}
-	}))
-	t.Cleanup(d.Close)
+	})
 	return d
+}
+
+func newTestServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // wait blocks until the destination has seen n requests, or fails.

@@ -57,11 +57,12 @@ func New(_ context.Context, cfg sdk.Config) (*Source, error) {
 }
 
 // EventType is object_kind (or event_name for system-style events) plus
-// "." and object_attributes.action when there is one; without either, the
+// "." and the action (object_attributes.action, or the top-level action of
+// release hooks) when there is one; without a kind or name, the
 // X-Gitlab-Event header in snake case without " Hook" ("Push Hook" is
 // "push").
 func EventType(header string, body []byte) string {
-	f := verify.Fields(body, []string{"object_kind"}, []string{"event_name"}, []string{"object_attributes", "action"})
+	f := verify.Fields(body, []string{"object_kind"}, []string{"event_name"}, []string{"object_attributes", "action"}, []string{"action"})
 	typ := f[0]
 	if typ == "" {
 		typ = f[1]
@@ -69,8 +70,11 @@ func EventType(header string, body []byte) string {
 	if typ == "" {
 		typ = strings.ReplaceAll(strings.ToLower(strings.TrimSuffix(header, " Hook")), " ", "_")
 	}
-	if f[2] != "" {
+	switch {
+	case f[2] != "":
 		typ += "." + f[2]
+	case f[3] != "":
+		typ += "." + f[3] // release hooks carry it at the top level
 	}
 	return typ
 }

@@ -1,7 +1,7 @@
 # Forward webhooks to an HTTP endpoint, with a shared token on the way in
 # and headers set by a transform on the way out.
 #
-#   INBOUND_TOKEN=s3cret FORWARD_URL=https://example.test/hook \
+#   INBOUND_TOKEN=... FORWARD_URL=https://example.test/hook \
 #     go run ./cmd/hookbridge run -c configs/forward.hcl
 
 server {
@@ -17,7 +17,7 @@ pipeline "forward" {
     token {
       header  = "Authorization"
       prefix  = "Bearer "
-      secrets = [env("INBOUND_TOKEN", "change-me")]
+      secrets = [env("INBOUND_TOKEN")]
     }
   }
 

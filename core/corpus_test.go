@@ -312,6 +312,7 @@ func startEngineWithLogger(t *testing.T, cfg string, log *slog.Logger) *core.Eng
 	}
 	e, err := core.Load(context.Background(), core.Options{
 		ConfigPath: filepath.Join(dir, "config.hcl"),
+		DataDir:    filepath.Join(dir, "data"),
 		Components: all.Definitions(all.Options{Stdout: io.Discard}),
 		Logger:     log,
 		Listen:     "127.0.0.1:0",

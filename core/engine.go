@@ -7,11 +7,16 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/sony/gobreaker/v2"
+	"golang.org/x/time/rate"
 
+	"github.com/hookbridge/hookbridge/core/internal/admin"
 	"github.com/hookbridge/hookbridge/core/internal/config"
 	"github.com/hookbridge/hookbridge/core/internal/delivery"
 	"github.com/hookbridge/hookbridge/core/internal/ingress"
@@ -36,6 +41,8 @@ type Options struct {
 	LookupEnv func(string) (string, bool)
 	// Listen, when set, replaces server.listen (tests use 127.0.0.1:0).
 	Listen string
+	// AdminListen, when set, replaces server.admin_listen.
+	AdminListen string
 }
 
 // ConfigError carries every configuration problem found, with the files
@@ -71,6 +78,8 @@ type Engine struct {
 	queue     queue.Queue
 	client    *delivery.Client
 	ingress   *ingress.Server
+	admin     *admin.Server
+	ready     atomic.Bool
 
 	stopConsume context.CancelFunc
 	cancelWork  context.CancelFunc
@@ -163,9 +172,25 @@ func (e *Engine) build(ctx context.Context, cfg *config.Config, pc *config.Pipel
 	p.Transforms = transforms(pc.Transforms)
 	for _, sc := range pc.Sinks {
 		s := &pipeline.Sink{
-			Name: sc.Name, Type: sc.Type, Concurrency: sc.Concurrency,
+			Name: sc.Name, Type: sc.Type, Concurrency: sc.Concurrency, Ordered: sc.Ordered,
 			Transforms: transforms(sc.Transforms),
 			Policy:     delivery.Policy{MaxAttempts: sc.Retry.MaxAttempts, Initial: sc.Retry.Initial, Max: sc.Retry.Max},
+		}
+		if sc.RateLimit > 0 {
+			s.Limiter = rate.NewLimiter(rate.Limit(sc.RateLimit), max(1, int(sc.RateLimit)))
+		}
+		if sc.Breaker.Failures > 0 {
+			failures := uint32(sc.Breaker.Failures)
+			name := pc.Name + "/" + sc.Name
+			s.Breaker = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
+				Name:        name,
+				MaxRequests: 1,
+				Timeout:     sc.Breaker.Cooldown,
+				ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
+				OnStateChange: func(_ string, from, to gobreaker.State) {
+					e.log.Warn("circuit breaker "+to.String(), "sink", name, "from", from.String())
+				},
+			})
 		}
 		if c := e.component(ctx, cfg, &sc.Component, &diags); c != nil {
 			s.Sink = c.(sdk.Sink)
@@ -198,8 +223,11 @@ func (e *Engine) Start(ctx context.Context) error {
 			return fmt.Errorf("data directory: %w", err)
 		}
 	}
-	e.queue = queue.NewMemory(0)
-	e.log.Warn("queue: in-memory; events not yet delivered are lost if the process stops")
+	q, err := e.openQueue(ctx)
+	if err != nil {
+		return err
+	}
+	e.queue = q
 	routes := map[string]ingress.Endpoint{}
 	for i, p := range e.pipelines {
 		p.Queue = e.queue
@@ -219,7 +247,25 @@ func (e *Engine) Start(ctx context.Context) error {
 		addr = e.opts.Listen
 	}
 	if err := e.ingress.Listen(addr); err != nil {
+		_ = e.queue.Close(ctx)
 		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	adminAddr := srv.AdminListen
+	if e.opts.AdminListen != "" {
+		adminAddr = e.opts.AdminListen
+	}
+	if adminAddr != "" {
+		e.admin = admin.New(e, e.log)
+		if err := e.admin.Listen(adminAddr); err != nil {
+			_ = e.queue.Close(ctx)
+			return fmt.Errorf("admin listen on %s: %w", adminAddr, err)
+		}
+		go func() {
+			if err := e.admin.Serve(); err != nil {
+				e.log.Error("admin server stopped", "error", err)
+			}
+		}()
+		e.log.Info("admin API listening", "addr", e.admin.Addr())
 	}
 
 	stop, stopConsume := context.WithCancel(context.WithoutCancel(ctx))
@@ -234,8 +280,63 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.serveErr = make(chan error, 1)
 	go func() { e.serveErr <- e.ingress.Serve() }()
+	e.ready.Store(true)
 	e.log.Info("listening", "addr", e.ingress.Addr(), "pipelines", len(e.pipelines))
 	return nil
+}
+
+func (e *Engine) openQueue(ctx context.Context) (queue.Queue, error) {
+	qc := e.cfg.Queue
+	if qc.Backend == config.BackendMemory {
+		e.log.Warn("queue: in-memory; events not yet delivered are lost if the process stops")
+		return queue.NewMemory(0), nil
+	}
+	if qc.URL == "" && e.opts.DataDir == "" {
+		return nil, errors.New("queue: the embedded JetStream store needs a data directory (--data-dir)")
+	}
+	q, err := queue.OpenJetStream(ctx, queue.JetStreamConfig{
+		URL:         qc.URL,
+		Dir:         filepath.Join(e.opts.DataDir, "jetstream"),
+		SyncAlways:  qc.Sync == config.SyncAlways,
+		DedupWindow: qc.DedupWindow,
+		Retention:   qc.Retention,
+		MaxBytes:    int64(qc.MaxStore),
+		AckWait:     qc.AckWait,
+		Log:         e.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	where := "embedded, " + filepath.Join(e.opts.DataDir, "jetstream")
+	if qc.URL != "" {
+		where = "external NATS"
+	}
+	e.log.Info("queue: JetStream", "store", where, "sync", qc.Sync)
+	return q, nil
+}
+
+// History is the delivery records (admin API).
+func (e *Engine) History() queue.History { return e.queue.History() }
+
+// Replay delivers a stored event again to one sink (admin API).
+func (e *Engine) Replay(ctx context.Context, id queue.DeliveryID) error {
+	return e.queue.Replay(ctx, id)
+}
+
+// Ready reports whether the engine takes webhooks (admin API).
+func (e *Engine) Ready() error {
+	if !e.ready.Load() {
+		return errors.New("not started or shutting down")
+	}
+	return nil
+}
+
+// AdminAddr is the admin API address after Start, or "".
+func (e *Engine) AdminAddr() string {
+	if e.admin == nil {
+		return ""
+	}
+	return e.admin.Addr()
 }
 
 // Addr is the ingress address after Start.
@@ -262,6 +363,7 @@ func (e *Engine) Run(ctx context.Context) error {
 // ends (then cancels them), and closes every component.
 func (e *Engine) Shutdown(ctx context.Context) error {
 	e.log.Info("shutting down")
+	e.ready.Store(false)
 	err := e.ingress.Shutdown(ctx)
 	e.stopConsume()
 	done := make(chan struct{})
@@ -274,6 +376,9 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 		<-done
 	}
 	e.cancelWork()
+	if e.admin != nil {
+		err = errors.Join(err, e.admin.Shutdown(ctx))
+	}
 	err = errors.Join(err, e.queue.Close(ctx))
 	e.client.Close()
 	e.closeComponents(ctx)

@@ -36,6 +36,27 @@ const (
 	DefaultSinkConcurrency = 4
 )
 
+// Queue backends and sync modes.
+const (
+	BackendJetStream = "jetstream"
+	BackendMemory    = "memory"
+	SyncInterval     = "interval"
+	SyncAlways       = "always"
+)
+
+// Defaults of the queue block.
+const (
+	DefaultDedupWindow = 24 * time.Hour
+	DefaultRetention   = 7 * 24 * time.Hour
+	DefaultAckWait     = 30 * time.Second
+)
+
+// Defaults of the breaker block.
+const (
+	DefaultBreakerFailures = 5
+	DefaultBreakerCooldown = 30 * time.Second
+)
+
 // Defaults of the retry block.
 const (
 	DefaultMaxAttempts  = 5
@@ -46,6 +67,7 @@ const (
 // Config is a loaded, checked configuration.
 type Config struct {
 	Server    Server
+	Queue     Queue
 	Pipelines []*Pipeline
 	// Files holds every file read, for rendering diagnostics with
 	// snippets (config files, and scripts named by a diagnostic).
@@ -62,6 +84,25 @@ type Server struct {
 	IdleTimeout     time.Duration
 	ShutdownTimeout time.Duration
 	MaxConcurrency  int
+	// AdminListen is the admin API's address; empty disables it.
+	AdminListen string
+}
+
+// Queue is where accepted events are kept.
+type Queue struct {
+	Backend     string // jetstream or memory
+	URL         string // external NATS; empty runs it embedded
+	Sync        string // interval or always
+	DedupWindow time.Duration
+	Retention   time.Duration
+	MaxStore    int // bytes; 0: no limit but the disk
+	AckWait     time.Duration
+}
+
+// Breaker is a sink's circuit breaker; Failures 0 disables it.
+type Breaker struct {
+	Failures int
+	Cooldown time.Duration
 }
 
 // Pipeline is one source, its transforms and its sinks.
@@ -111,4 +152,8 @@ type Sink struct {
 	Transforms  []*Component
 	Retry       Retry
 	Concurrency int
+	// RateLimit is requests per second; 0 means none.
+	RateLimit float64
+	Ordered   bool
+	Breaker   Breaker
 }

@@ -23,7 +23,26 @@ import (
 
 type rawFile struct {
 	Servers   []*rawServer   `hcl:"server,block"`
+	Queues    []*rawQueue    `hcl:"queue,block"`
 	Pipelines []*rawPipeline `hcl:"pipeline,block"`
+}
+
+type rawQueue struct {
+	Backend     hcl.Expression `hcl:"backend,optional"`
+	URL         hcl.Expression `hcl:"url,optional"`
+	Sync        hcl.Expression `hcl:"sync,optional"`
+	DedupWindow hcl.Expression `hcl:"dedup_window,optional"`
+	Retention   hcl.Expression `hcl:"retention,optional"`
+	MaxStore    hcl.Expression `hcl:"max_store,optional"`
+	AckWait     hcl.Expression `hcl:"ack_wait,optional"`
+	DefRange    hcl.Range      `hcl:",def_range"`
+}
+
+type rawBreaker struct {
+	Failures hcl.Expression `hcl:"failures,optional"`
+	Cooldown hcl.Expression `hcl:"cooldown,optional"`
+	Enabled  hcl.Expression `hcl:"enabled,optional"`
+	DefRange hcl.Range      `hcl:",def_range"`
 }
 
 type rawServer struct {
@@ -35,6 +54,7 @@ type rawServer struct {
 	IdleTimeout     hcl.Expression `hcl:"idle_timeout,optional"`
 	ShutdownTimeout hcl.Expression `hcl:"shutdown_timeout,optional"`
 	MaxConcurrency  hcl.Expression `hcl:"max_concurrency,optional"`
+	AdminListen     hcl.Expression `hcl:"admin_listen,optional"`
 	DefRange        hcl.Range      `hcl:",def_range"`
 }
 
@@ -67,7 +87,10 @@ type rawSink struct {
 	Name        string          `hcl:"name,label"`
 	Transforms  []*rawComponent `hcl:"transform,block"`
 	Retry       []*rawRetry     `hcl:"retry,block"`
+	Breaker     []*rawBreaker   `hcl:"breaker,block"`
 	Concurrency hcl.Expression  `hcl:"concurrency,optional"`
+	RateLimit   hcl.Expression  `hcl:"rate_limit,optional"`
+	Ordered     hcl.Expression  `hcl:"ordered,optional"`
 	Remain      hcl.Body        `hcl:",remain"`
 	DefRange    hcl.Range       `hcl:",def_range"`
 	TypeRange   hcl.Range       `hcl:",type_range"`
@@ -154,6 +177,7 @@ type loader struct {
 	opts      Options
 	cfg       *Config
 	server    *rawServer
+	queue     *rawQueue
 	pipelines map[string]*Pipeline
 	paths     map[string]*Source
 }
@@ -175,8 +199,50 @@ func (l *loader) file(name string, f *hcl.File) hcl.Diagnostics {
 		l.server = s
 		diags = append(diags, l.decodeServer(s, ectx)...)
 	}
+	for _, q := range raw.Queues {
+		if l.queue != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Duplicate queue block",
+				Detail:   fmt.Sprintf("Only one queue block is allowed; the first is at %s.", l.queue.DefRange),
+				Subject:  q.DefRange.Ptr(),
+			})
+			continue
+		}
+		l.queue = q
+		diags = append(diags, l.decodeQueue(q, ectx)...)
+	}
 	for _, rp := range raw.Pipelines {
 		diags = append(diags, l.pipeline(name, rp, ectx)...)
+	}
+	return diags
+}
+
+func (l *loader) decodeQueue(q *rawQueue, ectx *hcl.EvalContext) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	qc := &l.cfg.Queue
+	evalString(q.Backend, ectx, &qc.Backend, &diags)
+	evalString(q.URL, ectx, &qc.URL, &diags)
+	evalString(q.Sync, ectx, &qc.Sync, &diags)
+	evalDuration(q.DedupWindow, ectx, &qc.DedupWindow, &diags)
+	evalDuration(q.Retention, ectx, &qc.Retention, &diags)
+	evalSize(q.MaxStore, ectx, &qc.MaxStore, &diags)
+	evalDuration(q.AckWait, ectx, &qc.AckWait, &diags)
+	switch qc.Backend {
+	case "", BackendJetStream, BackendMemory:
+	default:
+		r := q.Backend.Range()
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown queue backend", Detail: fmt.Sprintf("%q: use \"jetstream\" (durable, the default) or \"memory\" (lost on exit).", qc.Backend), Subject: &r})
+	}
+	switch qc.Sync {
+	case "", SyncAlways, SyncInterval:
+	default:
+		r := q.Sync.Range()
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown sync mode", Detail: fmt.Sprintf("%q: use \"interval\" (the default) or \"always\".", qc.Sync), Subject: &r})
+	}
+	if qc.URL != "" && qc.Sync == SyncAlways {
+		r := q.Sync.Range()
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "sync applies to the embedded server only", Detail: "With an external NATS url, set sync_interval: always in that server's configuration instead.", Subject: &r})
 	}
 	return diags
 }
@@ -192,6 +258,7 @@ func (l *loader) decodeServer(s *rawServer, ectx *hcl.EvalContext) hcl.Diagnosti
 	evalDuration(s.IdleTimeout, ectx, &srv.IdleTimeout, &diags)
 	evalDuration(s.ShutdownTimeout, ectx, &srv.ShutdownTimeout, &diags)
 	evalInt(s.MaxConcurrency, ectx, &srv.MaxConcurrency, 1, &diags)
+	evalString(s.AdminListen, ectx, &srv.AdminListen, &diags)
 	return diags
 }
 
@@ -342,8 +409,32 @@ func (l *loader) sink(p *Pipeline, base string, rs *rawSink, ectx *hcl.EvalConte
 		Name:        rs.Name,
 		Concurrency: DefaultSinkConcurrency,
 		Retry:       Retry{MaxAttempts: DefaultMaxAttempts, Initial: DefaultRetryInitial, Max: DefaultRetryMax},
+		Breaker:     Breaker{Failures: DefaultBreakerFailures, Cooldown: DefaultBreakerCooldown},
 	}
 	evalInt(rs.Concurrency, ectx, &s.Concurrency, 1, &diags)
+	if v, ok := eval(rs.RateLimit, ectx, cty.Number, &diags); ok {
+		f, _ := v.AsBigFloat().Float64()
+		if f <= 0 {
+			r := rs.RateLimit.Range()
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid rate_limit", Detail: "rate_limit is requests per second and must be positive (0.5 is one every two seconds).", Subject: &r})
+		}
+		s.RateLimit = f
+	}
+	if v, ok := eval(rs.Ordered, ectx, cty.Bool, &diags); ok {
+		s.Ordered = v.True()
+	}
+	for i, rb := range rs.Breaker {
+		if i > 0 {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate breaker block", Detail: "A sink takes at most one breaker block.", Subject: rb.DefRange.Ptr()})
+			continue
+		}
+		if v, ok := eval(rb.Enabled, ectx, cty.Bool, &diags); ok && v.False() {
+			s.Breaker.Failures = 0
+			continue
+		}
+		evalInt(rb.Failures, ectx, &s.Breaker.Failures, 1, &diags)
+		evalDuration(rb.Cooldown, ectx, &s.Breaker.Cooldown, &diags)
+	}
 	for i, rr := range rs.Retry {
 		if i > 0 {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate retry block", Detail: "A sink takes at most one retry block.", Subject: rr.DefRange.Ptr()})
@@ -412,6 +503,12 @@ func (l *loader) finish() hcl.Diagnostics {
 	setDefault(&srv.IdleTimeout, DefaultIdleTimeout)
 	setDefault(&srv.ShutdownTimeout, DefaultShutdownTimeout)
 	setDefault(&srv.MaxConcurrency, DefaultMaxConcurrency)
+	q := &l.cfg.Queue
+	setDefault(&q.Backend, BackendJetStream)
+	setDefault(&q.Sync, SyncInterval)
+	setDefault(&q.DedupWindow, DefaultDedupWindow)
+	setDefault(&q.Retention, DefaultRetention)
+	setDefault(&q.AckWait, DefaultAckWait)
 	if len(l.cfg.Pipelines) == 0 {
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "No pipelines", Detail: "The configuration declares no pipeline block, so there is nothing to run."}}
 	}

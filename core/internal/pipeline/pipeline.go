@@ -12,6 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sony/gobreaker/v2"
+	"golang.org/x/time/rate"
+
 	"github.com/hookbridge/hookbridge/core/internal/delivery"
 	"github.com/hookbridge/hookbridge/core/internal/queue"
 	"github.com/hookbridge/hookbridge/sdk"
@@ -31,7 +34,13 @@ type Sink struct {
 	Transforms  []sdk.Transform
 	Policy      delivery.Policy
 	Concurrency int
-	Stats       Stats
+	Ordered     bool
+	// Limiter paces requests to the destination; nil means no limit.
+	Limiter *rate.Limiter
+	// Breaker opens after consecutive retryable failures; while it is
+	// open the sink's consumption is held. nil means no breaker.
+	Breaker *gobreaker.CircuitBreaker[struct{}]
+	Stats   Stats
 }
 
 // Stats counts settled deliveries of one sink.
@@ -74,17 +83,18 @@ func (p *Pipeline) Methods() []string {
 	return []string{http.MethodPost}
 }
 
-// Consumers names the queue consumers of this pipeline: one per sink.
-func (p *Pipeline) Consumers() []string {
-	names := make([]string, len(p.Sinks))
+// Consumers declares the queue consumers of this pipeline: one per sink.
+func (p *Pipeline) Consumers() []queue.Consumer {
+	out := make([]queue.Consumer, len(p.Sinks))
 	for i, s := range p.Sinks {
-		names[i] = s.Name
+		out[i] = queue.Consumer{Name: s.Name, MaxInFlight: s.Concurrency, Ordered: s.Ordered}
 	}
-	return names
+	return out
 }
 
 type accepted struct {
-	ID string `json:"id"`
+	ID        string `json:"id"`
+	Duplicate bool   `json:"duplicate,omitempty"`
 }
 
 // Serve is the ingress side: the source checks the request; an event is
@@ -118,11 +128,18 @@ func (p *Pipeline) Serve(ctx context.Context, req *sdk.Request) *sdk.Response {
 	if ev.ReceivedAt.IsZero() {
 		ev.ReceivedAt = req.ReceivedAt
 	}
-	if err := p.Queue.Publish(ctx, ev); err != nil {
+	dup, err := p.Queue.Publish(ctx, ev)
+	if err != nil {
 		p.Log.Error("event not stored; sender told to retry", "pipeline", p.Name, "event_id", ev.ID, "error", err)
 		r := jsonResponse(http.StatusServiceUnavailable, map[string]string{"error": "unavailable, retry later"})
 		r.Header.Set("retry-after", "5")
 		return r
+	}
+	if dup {
+		// Already stored within the de-duplication window: acknowledge
+		// again, deliver nothing new.
+		p.Log.Info("duplicate event acknowledged, not delivered again", "pipeline", p.Name, "event_id", ev.ID)
+		return jsonResponse(http.StatusOK, accepted{ID: ev.ID, Duplicate: true})
 	}
 	p.Log.Debug("event accepted", "pipeline", p.Name, "event_id", ev.ID, "type", ev.Type, "bytes", len(ev.Body))
 	if rec.Reply != nil {
@@ -168,43 +185,102 @@ func (p *Pipeline) Run(stop, work context.Context) error {
 	return err
 }
 
-// Handle processes one delivery for sink s and settles it.
+// Handle processes one delivery for sink s, records the attempt and
+// settles the delivery.
 func (p *Pipeline) Handle(ctx context.Context, s *Sink, d queue.Delivery) {
+	if !p.waitBreaker(ctx, s, d) {
+		_ = d.Nak(0)
+		return
+	}
 	ev := d.Event()
 	start := p.now()
-	v := p.attempt(ctx, s, ev)
-	log := p.Log.With("pipeline", p.Name, "sink", s.Name, "event_id", ev.ID, "attempt", d.Attempt())
+	var v sdk.Verdict
+	var status int
+	if s.Breaker != nil {
+		_, _ = s.Breaker.Execute(func() (struct{}, error) {
+			v, status = p.attempt(ctx, s, ev)
+			if v.Outcome == sdk.Retry {
+				return struct{}{}, errors.New(v.Reason)
+			}
+			return struct{}{}, nil
+		})
+	} else {
+		v, status = p.attempt(ctx, s, ev)
+	}
 	dur := p.now().Sub(start)
-	if v.Outcome == sdk.Success {
+	log := p.Log.With("pipeline", p.Name, "sink", s.Name, "event_id", ev.ID, "delivery", d.ID().String(), "attempt", d.Attempt())
+	if v.Outcome != sdk.Success && ctx.Err() != nil {
+		// Shutting down: this is not the destination's fault. Deliver
+		// again soon (after a restart, with a durable queue).
+		_ = d.Nak(0)
+		return
+	}
+	a := queue.Attempt{At: start.UTC(), Duration: float64(dur.Microseconds()) / 1000, Status: status, Outcome: v.Outcome.String(), Reason: v.Reason}
+	switch retry, delay := s.Policy.Next(v, d.Attempt(), p.Rand); {
+	case v.Outcome == sdk.Success:
 		s.Stats.Delivered.Add(1)
 		msg := "delivered"
 		if v.Reason == reasonDropped {
 			msg = reasonDropped
 		}
 		log.Info(msg, "duration", dur)
+		p.record(ctx, d, a, queue.StateSucceeded, time.Time{})
 		_ = d.Ack()
-		return
-	}
-	if ctx.Err() != nil {
-		// Shutting down: this is not the destination's fault. Deliver
-		// again soon (a durable queue will, after restart).
-		_ = d.Nak(0)
-		return
-	}
-	retry, delay := s.Policy.Next(v, d.Attempt(), p.Rand)
-	if retry {
+	case retry:
 		s.Stats.Retried.Add(1)
 		log.Warn("attempt failed; will retry", "reason", v.Reason, "retry_in", delay.Round(time.Millisecond), "duration", dur)
+		p.record(ctx, d, a, queue.StateRetrying, start.Add(delay))
 		_ = d.Nak(delay)
+	default:
+		s.Stats.Failed.Add(1)
+		why := "permanent failure"
+		if v.Outcome == sdk.Retry {
+			why = fmt.Sprintf("out of attempts (%d)", s.Policy.MaxAttempts)
+		}
+		log.Error("delivery failed: "+why+"; dead-lettered", "reason", v.Reason, "duration", dur)
+		p.record(ctx, d, a, queue.StateDead, time.Time{})
+		_ = d.Term(v.Reason)
+	}
+}
+
+// waitBreaker holds the delivery while the sink's breaker is open, so a
+// destination that is down is not hammered and attempts are not burnt.
+// It reports false when ctx ended first.
+func (p *Pipeline) waitBreaker(ctx context.Context, s *Sink, d queue.Delivery) bool {
+	if s.Breaker == nil {
+		return true
+	}
+	for s.Breaker.State() == gobreaker.StateOpen {
+		_ = d.InProgress()
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return true
+}
+
+// record adds the attempt to the delivery's history. History is for
+// people; failing to write it never fails the delivery.
+func (p *Pipeline) record(ctx context.Context, d queue.Delivery, a queue.Attempt, state string, next time.Time) {
+	if p.Queue == nil {
 		return
 	}
-	s.Stats.Failed.Add(1)
-	why := "permanent failure"
-	if v.Outcome == sdk.Retry {
-		why = fmt.Sprintf("out of attempts (%d)", s.Policy.MaxAttempts)
+	h := p.Queue.History()
+	id := d.ID()
+	r, err := h.Get(ctx, id)
+	if err != nil {
+		ev := d.Event()
+		r = &queue.Record{ID: id.String(), Pipeline: id.Pipeline, Sink: id.Sink, EventID: ev.ID, EventType: ev.Type, Seq: id.Seq, Created: a.At}
+	} else if d.Attempt() == 1 && r.State != queue.StateDelivering {
+		r.Replays++ // a first attempt on a known record: a replay
 	}
-	log.Error("delivery failed: "+why, "reason", v.Reason, "duration", dur)
-	_ = d.Term(v.Reason)
+	r.AddAttempt(a)
+	r.State, r.NextAttempt, r.Updated = state, next, p.now().UTC()
+	if err := h.Put(ctx, r); err != nil {
+		p.Log.Warn("history not recorded", "delivery", id.String(), "error", err)
+	}
 }
 
 const reasonDropped = "dropped by transform"
@@ -212,23 +288,26 @@ const reasonDropped = "dropped by transform"
 // attempt runs the transforms and delivers every resulting message. A
 // split event that fails part-way is retried whole: delivery is at least
 // once.
-func (p *Pipeline) attempt(ctx context.Context, s *Sink, ev *sdk.Event) sdk.Verdict {
+func (p *Pipeline) attempt(ctx context.Context, s *Sink, ev *sdk.Event) (sdk.Verdict, int) {
 	msgs := []sdk.Message{sdk.MessageFromEvent(ev)}
 	var err error
 	for _, chain := range [][]sdk.Transform{p.Transforms, s.Transforms} {
 		if msgs, err = runChain(ctx, chain, msgs); err != nil {
-			return delivery.Classify(nil, fmt.Errorf("transform: %w", err), p.now())
+			return delivery.Classify(nil, fmt.Errorf("transform: %w", err), p.now()), 0
 		}
 	}
 	if len(msgs) == 0 {
-		return sdk.Verdict{Outcome: sdk.Success, Reason: reasonDropped}
+		return sdk.Verdict{Outcome: sdk.Success, Reason: reasonDropped}, 0
 	}
+	status := 0
 	for _, m := range msgs {
-		if v := p.deliver(ctx, s, m); v.Outcome != sdk.Success {
-			return v
+		v, st := p.deliver(ctx, s, m)
+		status = st
+		if v.Outcome != sdk.Success {
+			return v, status
 		}
 	}
-	return sdk.Verdict{Outcome: sdk.Success}
+	return sdk.Verdict{Outcome: sdk.Success}, status
 }
 
 func runChain(ctx context.Context, chain []sdk.Transform, msgs []sdk.Message) ([]sdk.Message, error) {
@@ -249,13 +328,18 @@ func runChain(ctx context.Context, chain []sdk.Transform, msgs []sdk.Message) ([
 	return msgs, nil
 }
 
-func (p *Pipeline) deliver(ctx context.Context, s *Sink, m sdk.Message) sdk.Verdict {
+func (p *Pipeline) deliver(ctx context.Context, s *Sink, m sdk.Message) (sdk.Verdict, int) {
+	if s.Limiter != nil {
+		if err := s.Limiter.Wait(ctx); err != nil {
+			return sdk.Verdict{Outcome: sdk.Retry, Reason: "rate limit wait: " + err.Error()}, 0
+		}
+	}
 	if dl, ok := s.Sink.(sdk.Deliverer); ok {
-		return delivery.Classify(&sdk.Response{StatusCode: http.StatusOK}, dl.Deliver(ctx, m), p.now())
+		return delivery.Classify(&sdk.Response{StatusCode: http.StatusOK}, dl.Deliver(ctx, m), p.now()), 0
 	}
 	out, err := s.Sink.Render(ctx, m)
 	if err != nil {
-		return delivery.Classify(nil, fmt.Errorf("render: %w", err), p.now())
+		return delivery.Classify(nil, fmt.Errorf("render: %w", err), p.now()), 0
 	}
 	resp, err := p.Sender.Send(ctx, out)
 	var v sdk.Verdict
@@ -264,10 +348,14 @@ func (p *Pipeline) deliver(ctx context.Context, s *Sink, m sdk.Message) sdk.Verd
 	} else {
 		v = delivery.Classify(resp, err, p.now())
 	}
-	if v.Outcome != sdk.Success && resp != nil && len(resp.Body) > 0 {
-		v.Reason += ": " + snippet(resp.Body)
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+		if v.Outcome != sdk.Success && len(resp.Body) > 0 {
+			v.Reason += ": " + snippet(resp.Body)
+		}
 	}
-	return v
+	return v, status
 }
 
 // snippet is a bounded, printable start of a response body for logs.

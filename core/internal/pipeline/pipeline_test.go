@@ -95,10 +95,12 @@ func TestServeStampsEvent(t *testing.T) {
 // TestServeStoreFailureIs503: a sender never gets a 2xx for an event that
 // was not stored.
 func TestServeStoreFailureIs503(t *testing.T) {
-	p := newPipeline(t, &scripted{rec: sdk.Receipt{Event: &sdk.Event{ID: "e"}}}, 1, &Sink{Name: "s", Sink: &collector{}})
+	src := &scripted{rec: sdk.Receipt{Event: &sdk.Event{ID: "e1"}}}
+	p := newPipeline(t, src, 1, &Sink{Name: "s", Sink: &collector{}})
 	if r := p.Serve(context.Background(), &sdk.Request{}); r.StatusCode != 202 {
 		t.Fatalf("first: %d", r.StatusCode)
 	}
+	src.rec.Event = &sdk.Event{ID: "e2"}
 	r := p.Serve(context.Background(), &sdk.Request{})
 	if r.StatusCode != http.StatusServiceUnavailable || r.Header.Get("retry-after") == "" {
 		t.Fatalf("queue full: %d retry-after=%q, want 503 with Retry-After", r.StatusCode, r.Header.Get("retry-after"))
@@ -134,6 +136,10 @@ func (s *settled) Nak(d time.Duration) error {
 	return nil
 }
 func (s *settled) Term(string) error { s.how = "term"; return nil }
+func (s *settled) InProgress() error { return nil }
+func (s *settled) ID() queue.DeliveryID {
+	return queue.DeliveryID{Pipeline: "p", Sink: "s", Seq: 1}
+}
 
 func TestHandleSettles(t *testing.T) {
 	policy := delivery.Policy{MaxAttempts: 3, Initial: time.Second, Max: time.Minute}
@@ -222,5 +228,18 @@ func TestEventFilter(t *testing.T) {
 		if r := p.Serve(context.Background(), &sdk.Request{}); r.StatusCode != tt.status {
 			t.Errorf("type %q: %d, want %d", tt.typ, r.StatusCode, tt.status)
 		}
+	}
+}
+
+func TestServeDuplicateIs2xxAndNotQueued(t *testing.T) {
+	src := &scripted{rec: sdk.Receipt{Event: &sdk.Event{ID: "same"}}}
+	p := newPipeline(t, src, 10, &Sink{Name: "s", Sink: &collector{}})
+	if r := p.Serve(context.Background(), &sdk.Request{}); r.StatusCode != 202 {
+		t.Fatalf("first: %d", r.StatusCode)
+	}
+	src.rec.Event = &sdk.Event{ID: "same"}
+	r := p.Serve(context.Background(), &sdk.Request{})
+	if r.StatusCode != 200 || string(r.Body) != `{"id":"same","duplicate":true}` {
+		t.Fatalf("duplicate: %d %s", r.StatusCode, r.Body)
 	}
 }

@@ -3,22 +3,30 @@ package queue
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 
 	"github.com/hookbridge/hookbridge/sdk"
 )
 
-// DefaultMemoryCapacity bounds the events waiting per consumer.
+// DefaultMemoryCapacity bounds the events waiting per consumer, and the
+// events and records kept for replay and history.
 const DefaultMemoryCapacity = 10000
 
-// Memory is an in-process queue. Events are lost when the process stops.
+// Memory is an in-process queue. Everything is lost when the process
+// stops; it exists for tests and as the baseline durable storage is
+// measured against.
 type Memory struct {
 	capacity int
 	mu       sync.Mutex
 	closed   bool
+	seq      uint64
 	streams  map[string][]*memConsumer // pipeline -> consumers
 	byName   map[string]*memConsumer   // pipeline/consumer
+	events   map[uint64]*sdk.Event     // for replay, bounded
+	ids      map[string]uint64         // pipeline/event id -> seq, for dedup
+	history  *memHistory
 }
 
 // NewMemory returns a queue holding at most capacity waiting events per
@@ -27,40 +35,46 @@ func NewMemory(capacity int) *Memory {
 	if capacity <= 0 {
 		capacity = DefaultMemoryCapacity
 	}
-	return &Memory{capacity: capacity, streams: map[string][]*memConsumer{}, byName: map[string]*memConsumer{}}
+	return &Memory{
+		capacity: capacity, streams: map[string][]*memConsumer{}, byName: map[string]*memConsumer{},
+		events: map[uint64]*sdk.Event{}, ids: map[string]uint64{},
+		history: &memHistory{records: map[DeliveryID]*Record{}, limit: capacity},
+	}
 }
 
 var _ Queue = (*Memory)(nil)
 
 type memConsumer struct {
-	mu       sync.Mutex
-	cond     *sync.Cond
-	items    []*memDelivery
-	capacity int
-	closed   bool
-	timers   map[*time.Timer]struct{}
+	pipeline, name string
+	mu             sync.Mutex
+	cond           *sync.Cond
+	items          []*memDelivery
+	capacity       int
+	closed         bool
+	timers         map[*time.Timer]struct{}
 }
 
 type memDelivery struct {
 	c       *memConsumer
 	ev      *sdk.Event
+	seq     uint64
 	attempt int
 	once    sync.Once
 }
 
 // Declare creates the consumers of a pipeline.
-func (m *Memory) Declare(_ context.Context, pipeline string, consumers []string) error {
+func (m *Memory) Declare(_ context.Context, pipeline string, consumers []Consumer) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return ErrClosed
 	}
-	for _, name := range consumers {
-		key := pipeline + "/" + name
+	for _, cs := range consumers {
+		key := pipeline + "/" + cs.Name
 		if _, ok := m.byName[key]; ok {
 			continue
 		}
-		c := &memConsumer{capacity: m.capacity, timers: map[*time.Timer]struct{}{}}
+		c := &memConsumer{pipeline: pipeline, name: cs.Name, capacity: m.capacity, timers: map[*time.Timer]struct{}{}}
 		c.cond = sync.NewCond(&c.mu)
 		m.byName[key] = c
 		m.streams[pipeline] = append(m.streams[pipeline], c)
@@ -70,31 +84,57 @@ func (m *Memory) Declare(_ context.Context, pipeline string, consumers []string)
 
 // Publish adds ev to every consumer of its pipeline, or to none: when any
 // consumer is full the whole publish fails with ErrFull.
-func (m *Memory) Publish(_ context.Context, ev *sdk.Event) error {
+func (m *Memory) Publish(_ context.Context, ev *sdk.Event) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
-		return ErrClosed
+		return false, ErrClosed
 	}
 	cs, ok := m.streams[ev.Pipeline]
 	if !ok {
-		return fmt.Errorf("queue: pipeline %q was not declared", ev.Pipeline)
+		return false, fmt.Errorf("queue: pipeline %q was not declared", ev.Pipeline)
 	}
-	// Holding m.mu keeps other publishers out; consumers only shrink their
-	// queues and naks may grow them, which capacity tolerates.
+	if _, dup := m.ids[ev.Pipeline+"/"+ev.ID]; dup {
+		return true, nil
+	}
 	for _, c := range cs {
 		c.mu.Lock()
 		full := len(c.items) >= c.capacity
 		c.mu.Unlock()
 		if full {
-			return ErrFull
+			return false, ErrFull
+		}
+	}
+	m.seq++
+	m.events[m.seq] = ev
+	m.ids[ev.Pipeline+"/"+ev.ID] = m.seq
+	if old := m.seq - uint64(m.capacity); m.seq > uint64(m.capacity) {
+		if e, ok := m.events[old]; ok {
+			delete(m.ids, e.Pipeline+"/"+e.ID)
+			delete(m.events, old)
 		}
 	}
 	for _, c := range cs {
-		c.push(&memDelivery{c: c, ev: ev, attempt: 1})
+		c.push(&memDelivery{c: c, ev: ev, seq: m.seq, attempt: 1})
 	}
+	return false, nil
+}
+
+// Replay queues a stored event again for one consumer.
+func (m *Memory) Replay(_ context.Context, id DeliveryID) error {
+	m.mu.Lock()
+	ev, ok := m.events[id.Seq]
+	c := m.byName[id.Pipeline+"/"+id.Sink]
+	m.mu.Unlock()
+	if !ok || c == nil || ev.Pipeline != id.Pipeline {
+		return fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	c.push(&memDelivery{c: c, ev: ev, seq: id.Seq, attempt: 1})
 	return nil
 }
+
+// History returns the in-memory records.
+func (m *Memory) History() History { return m.history }
 
 func (c *memConsumer) push(d *memDelivery) {
 	c.mu.Lock()
@@ -140,13 +180,10 @@ func (m *Memory) Consume(ctx context.Context, pipeline, consumer string, concurr
 	if !ok {
 		return fmt.Errorf("queue: consumer %s/%s was not declared", pipeline, consumer)
 	}
-	if concurrency < 1 {
-		concurrency = 1
-	}
 	stop := context.AfterFunc(ctx, c.close)
 	defer stop()
 	var wg sync.WaitGroup
-	for range concurrency {
+	for range max(concurrency, 1) {
 		wg.Go(func() {
 			for {
 				d, ok := c.next()
@@ -174,15 +211,21 @@ func (m *Memory) Close(context.Context) error {
 
 func (d *memDelivery) Event() *sdk.Event { return d.ev }
 func (d *memDelivery) Attempt() int      { return d.attempt }
+func (d *memDelivery) ID() DeliveryID {
+	return DeliveryID{Pipeline: d.c.pipeline, Sink: d.c.name, Seq: d.seq}
+}
 
 func (d *memDelivery) settle(f func()) error {
 	done := false
 	d.once.Do(func() { f(); done = true })
 	if !done {
-		return fmt.Errorf("queue: delivery of %s already settled", d.ev.ID)
+		return fmt.Errorf("queue: delivery %s already settled", d.ID())
 	}
 	return nil
 }
+
+// InProgress does nothing: memory deliveries never time out.
+func (d *memDelivery) InProgress() error { return nil }
 
 // Ack finishes the delivery.
 func (d *memDelivery) Ack() error { return d.settle(func() {}) }
@@ -193,7 +236,7 @@ func (d *memDelivery) Term(string) error { return d.settle(func() {}) }
 // Nak schedules the event again after delay.
 func (d *memDelivery) Nak(delay time.Duration) error {
 	return d.settle(func() {
-		next := &memDelivery{c: d.c, ev: d.ev, attempt: d.attempt + 1}
+		next := &memDelivery{c: d.c, ev: d.ev, seq: d.seq, attempt: d.attempt + 1}
 		c := d.c
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -209,4 +252,76 @@ func (d *memDelivery) Nak(delay time.Duration) error {
 		})
 		c.timers[t] = struct{}{}
 	})
+}
+
+// memHistory keeps the newest records in memory.
+type memHistory struct {
+	mu      sync.Mutex
+	records map[DeliveryID]*Record
+	limit   int
+}
+
+func (h *memHistory) Get(_ context.Context, id DeliveryID) (*Record, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r, ok := h.records[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	c := *r
+	c.Attempts = append([]Attempt(nil), r.Attempts...)
+	return &c, nil
+}
+
+func (h *memHistory) Put(_ context.Context, r *Record) error {
+	id, err := ParseDeliveryID(r.ID)
+	if err != nil {
+		return err
+	}
+	c := *r
+	c.Attempts = append([]Attempt(nil), r.Attempts...)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.records[id] = &c
+	if len(h.records) > h.limit {
+		var oldest DeliveryID
+		var at time.Time
+		for k, v := range h.records {
+			if at.IsZero() || v.Updated.Before(at) {
+				oldest, at = k, v.Updated
+			}
+		}
+		delete(h.records, oldest)
+	}
+	return nil
+}
+
+func (h *memHistory) List(_ context.Context, f Filter) ([]*Record, error) {
+	h.mu.Lock()
+	var out []*Record
+	for _, r := range h.records {
+		if f.Match(r) {
+			c := *r
+			out = append(out, &c)
+		}
+	}
+	h.mu.Unlock()
+	return limitSorted(out, f.Limit), nil
+}
+
+// limitSorted orders records by sequence (arrival) and applies a limit.
+func limitSorted(rs []*Record, limit int) []*Record {
+	sort.Slice(rs, func(i, j int) bool {
+		if rs[i].Seq != rs[j].Seq {
+			return rs[i].Seq < rs[j].Seq
+		}
+		return rs[i].ID < rs[j].ID
+	})
+	if limit <= 0 {
+		limit = 1000
+	}
+	if len(rs) > limit {
+		rs = rs[len(rs)-limit:]
+	}
+	return rs
 }

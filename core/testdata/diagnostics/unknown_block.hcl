@@ -2,8 +2,8 @@ server {
   listen = "127.0.0.1:0"
 }
 
-queue {
-  url = "nats://127.0.0.1:4222"
+metrics {
+  port = 9100
 }
 
 pipeline "p" {

@@ -1,0 +1,450 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookbridge/hookbridge/sdk"
+)
+
+// Names in the JetStream account.
+const (
+	StreamEvents     = "HB_EVENTS"
+	StreamDead       = "HB_DEAD"
+	BucketDeliveries = "HB_DELIVERIES"
+	subjEvents       = "hb.events."
+	subjReplay       = "hb.replay."
+	subjDead         = "hb.dead."
+)
+
+// Message headers carrying the event's metadata (the body is the data).
+const (
+	hdrID          = "Hb-Id"
+	hdrType        = "Hb-Type"
+	hdrSource      = "Hb-Source"
+	hdrPipeline    = "Hb-Pipeline"
+	hdrReceived    = "Hb-Received"
+	hdrContentType = "Hb-Content-Type"
+	hdrHeader      = "Hb-Header"
+	hdrSeq         = "Hb-Seq" // on replays: the original event's sequence
+)
+
+// Defaults of the JetStream queue.
+const (
+	DefaultDedupWindow = 24 * time.Hour
+	DefaultRetention   = 7 * 24 * time.Hour
+	DefaultAckWait     = 30 * time.Second
+)
+
+// JetStreamConfig configures the JetStream queue.
+type JetStreamConfig struct {
+	// URL of an external NATS server or cluster; empty runs one embedded,
+	// in-process, with no port open.
+	URL string
+	// Dir holds the embedded server's files.
+	Dir string
+	// SyncAlways fsyncs every write before it is acknowledged (embedded
+	// only): what was acknowledged survives power loss, at a cost.
+	SyncAlways bool
+	// DedupWindow: a repeated event id within it is not delivered again.
+	DedupWindow time.Duration
+	// Retention keeps events (for replay) and delivery records this long.
+	Retention time.Duration
+	// MaxBytes bounds the events stream; when full, publishing fails and
+	// senders get 503 (nothing stored is dropped to make room). 0: none.
+	MaxBytes int64
+	// AckWait: an attempt not settled within it (the process died) is
+	// delivered again.
+	AckWait time.Duration
+	Log     *slog.Logger
+}
+
+// JetStream is the durable queue.
+type JetStream struct {
+	cfg     JetStreamConfig
+	ns      *server.Server
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	events  jetstream.Stream
+	kv      jetstream.KeyValue
+	log     *slog.Logger
+	mu      sync.Mutex
+	cons    map[string]jetstream.Consumer
+	ordered map[string]bool
+}
+
+var _ Queue = (*JetStream)(nil)
+
+// OpenJetStream starts (or connects to) NATS and makes ready the streams
+// and the history bucket.
+func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error) {
+	if cfg.DedupWindow <= 0 {
+		cfg.DedupWindow = DefaultDedupWindow
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = DefaultRetention
+	}
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = DefaultAckWait
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.DedupWindow > cfg.Retention {
+		return nil, fmt.Errorf("queue: dedup_window (%s) cannot be longer than retention (%s)", cfg.DedupWindow, cfg.Retention)
+	}
+	q := &JetStream{cfg: cfg, log: cfg.Log, cons: map[string]jetstream.Consumer{}, ordered: map[string]bool{}}
+	var err error
+	if cfg.URL == "" {
+		opts := &server.Options{
+			ServerName: "hookbridge", DontListen: true, JetStream: true, StoreDir: cfg.Dir,
+			NoSigs: true, SyncAlways: cfg.SyncAlways,
+			JetStreamMaxMemory: 64 << 20,
+		}
+		if q.ns, err = server.NewServer(opts); err != nil {
+			return nil, fmt.Errorf("queue: embedded NATS: %w", err)
+		}
+		q.ns.SetLoggerV2(natsLogger{cfg.Log}, false, false, false)
+		q.ns.Start()
+		if !q.ns.ReadyForConnections(30 * time.Second) {
+			q.ns.Shutdown()
+			return nil, errors.New("queue: embedded NATS did not start within 30s")
+		}
+		q.nc, err = nats.Connect("", nats.InProcessServer(q.ns), nats.Name("hookbridge"))
+	} else {
+		q.nc, err = nats.Connect(cfg.URL, nats.Name("hookbridge"), nats.MaxReconnects(-1), nats.Timeout(5*time.Second))
+	}
+	if err != nil {
+		q.shutdownServer()
+		return nil, fmt.Errorf("queue: connect: %w", err)
+	}
+	if err := q.setup(ctx); err != nil {
+		q.nc.Close()
+		q.shutdownServer()
+		return nil, err
+	}
+	return q, nil
+}
+
+func (q *JetStream) setup(ctx context.Context) error {
+	var err error
+	if q.js, err = jetstream.New(q.nc); err != nil {
+		return err
+	}
+	maxBytes := q.cfg.MaxBytes
+	if maxBytes <= 0 {
+		maxBytes = -1
+	}
+	q.events, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        StreamEvents,
+		Description: "hookbridge: accepted events, one subject per pipeline, kept for replay",
+		Subjects:    []string{subjEvents + ">", subjReplay + ">"},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		MaxAge:      q.cfg.Retention,
+		MaxBytes:    maxBytes,
+		// A full store refuses new events (senders get 503) rather than
+		// dropping old ones that may not be delivered yet.
+		Discard:    jetstream.DiscardNew,
+		Duplicates: q.cfg.DedupWindow,
+	})
+	if err != nil {
+		return fmt.Errorf("queue: stream %s: %w", StreamEvents, err)
+	}
+	if _, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        StreamDead,
+		Description: "hookbridge: dead deliveries with their history",
+		Subjects:    []string{subjDead + ">"},
+		Storage:     jetstream.FileStorage,
+		MaxAge:      q.cfg.Retention,
+	}); err != nil {
+		return fmt.Errorf("queue: stream %s: %w", StreamDead, err)
+	}
+	q.kv, err = q.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      BucketDeliveries,
+		Description: "hookbridge: delivery state and attempts",
+		History:     1,
+		TTL:         q.cfg.Retention,
+		Storage:     jetstream.FileStorage,
+	})
+	if err != nil {
+		return fmt.Errorf("queue: bucket %s: %w", BucketDeliveries, err)
+	}
+	return nil
+}
+
+func consumerName(pipeline, sink string) string { return pipeline + "__" + sink }
+
+// Declare creates or updates one durable consumer per sink. A new
+// consumer starts with events published from now on.
+func (q *JetStream) Declare(ctx context.Context, pipeline string, consumers []Consumer) error {
+	for _, c := range consumers {
+		maxAck := max(c.MaxInFlight, 1)
+		if c.Ordered {
+			maxAck = 1
+		}
+		cons, err := q.js.CreateOrUpdateConsumer(ctx, StreamEvents, jetstream.ConsumerConfig{
+			Durable:        consumerName(pipeline, c.Name),
+			Description:    fmt.Sprintf("hookbridge: pipeline %s, sink %s", pipeline, c.Name),
+			FilterSubjects: []string{subjEvents + pipeline, subjReplay + pipeline + "." + c.Name},
+			DeliverPolicy:  jetstream.DeliverNewPolicy,
+			AckPolicy:      jetstream.AckExplicitPolicy,
+			AckWait:        q.cfg.AckWait,
+			MaxAckPending:  maxAck,
+			MaxDeliver:     -1, // the sink's retry policy decides when to give up
+		})
+		if err != nil {
+			return fmt.Errorf("queue: consumer %s/%s: %w", pipeline, c.Name, err)
+		}
+		q.mu.Lock()
+		q.cons[pipeline+"/"+c.Name] = cons
+		q.ordered[pipeline+"/"+c.Name] = c.Ordered
+		q.mu.Unlock()
+	}
+	return nil
+}
+
+// Publish stores the event. It returns once JetStream acknowledged the
+// write; a repeated id within the window is reported as a duplicate.
+func (q *JetStream) Publish(ctx context.Context, ev *sdk.Event) (bool, error) {
+	msg := eventMsg(subjEvents+ev.Pipeline, ev)
+	msg.Header.Set(jetstream.MsgIDHeader, ev.Pipeline+"/"+ev.ID)
+	ack, err := q.js.PublishMsg(ctx, msg)
+	if err != nil {
+		if isFull(err) {
+			return false, fmt.Errorf("%w: %v", ErrFull, err)
+		}
+		return false, fmt.Errorf("queue: publish: %w", err)
+	}
+	return ack.Duplicate, nil
+}
+
+func isFull(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "maximum bytes") || strings.Contains(s, "insufficient resources") || strings.Contains(s, "no space")
+}
+
+func eventMsg(subject string, ev *sdk.Event) *nats.Msg {
+	msg := nats.NewMsg(subject)
+	msg.Data = ev.Body
+	msg.Header.Set(hdrID, ev.ID)
+	msg.Header.Set(hdrPipeline, ev.Pipeline)
+	msg.Header.Set(hdrSource, ev.Source)
+	msg.Header.Set(hdrReceived, ev.ReceivedAt.UTC().Format(time.RFC3339Nano))
+	if ev.Type != "" {
+		msg.Header.Set(hdrType, ev.Type)
+	}
+	if ev.ContentType != "" {
+		msg.Header.Set(hdrContentType, ev.ContentType)
+	}
+	if len(ev.Header) > 0 {
+		b, _ := json.Marshal(ev.Header)
+		msg.Header.Set(hdrHeader, string(b))
+	}
+	return msg
+}
+
+func eventFrom(h nats.Header, data []byte) *sdk.Event {
+	ev := &sdk.Event{
+		ID: h.Get(hdrID), Type: h.Get(hdrType), Source: h.Get(hdrSource), Pipeline: h.Get(hdrPipeline),
+		ContentType: h.Get(hdrContentType), Body: data,
+	}
+	ev.ReceivedAt, _ = time.Parse(time.RFC3339Nano, h.Get(hdrReceived))
+	if s := h.Get(hdrHeader); s != "" {
+		_ = json.Unmarshal([]byte(s), &ev.Header)
+	}
+	return ev
+}
+
+// Replay publishes the stored event again on the sink's replay subject.
+func (q *JetStream) Replay(ctx context.Context, id DeliveryID) error {
+	raw, err := q.events.GetMsg(ctx, id.Seq)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return fmt.Errorf("%w: event %d is no longer stored (retention %s)", ErrNotFound, id.Seq, q.cfg.Retention)
+		}
+		return err
+	}
+	if raw.Subject != subjEvents+id.Pipeline {
+		return fmt.Errorf("%w: event %d does not belong to pipeline %s", ErrNotFound, id.Seq, id.Pipeline)
+	}
+	q.mu.Lock()
+	_, ok := q.cons[id.Pipeline+"/"+id.Sink]
+	q.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w: no sink %s in pipeline %s", ErrNotFound, id.Sink, id.Pipeline)
+	}
+	msg := eventMsg(subjReplay+id.Pipeline+"."+id.Sink, eventFrom(nats.Header(raw.Header), raw.Data))
+	msg.Header.Set(hdrSeq, strconv.FormatUint(id.Seq, 10))
+	_, err = q.js.PublishMsg(ctx, msg)
+	return err
+}
+
+// Consume hands the consumer's deliveries to h. One goroutine pulls;
+// concurrency goroutines handle.
+func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, concurrency int, h Handler) error {
+	q.mu.Lock()
+	cons, ok := q.cons[pipeline+"/"+consumer]
+	if q.ordered[pipeline+"/"+consumer] {
+		concurrency = 1
+	}
+	q.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("queue: consumer %s/%s was not declared", pipeline, consumer)
+	}
+	concurrency = max(concurrency, 1)
+	it, err := cons.Messages(jetstream.PullMaxMessages(concurrency))
+	if err != nil {
+		return fmt.Errorf("queue: consume %s/%s: %w", pipeline, consumer, err)
+	}
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	work := make(chan jetstream.Msg)
+	var wg sync.WaitGroup
+	for range concurrency {
+		wg.Go(func() {
+			for m := range work {
+				h(ctx, q.delivery(pipeline, consumer, m))
+			}
+		})
+	}
+	for {
+		m, err := it.Next()
+		if err != nil {
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
+				break
+			}
+			q.log.Warn("queue: pull", "pipeline", pipeline, "sink", consumer, "error", err)
+			continue
+		}
+		work <- m
+	}
+	close(work)
+	wg.Wait()
+	return nil
+}
+
+func (q *JetStream) delivery(pipeline, sink string, m jetstream.Msg) *jsDelivery {
+	d := &jsDelivery{m: m, ev: eventFrom(m.Headers(), m.Data()), id: DeliveryID{Pipeline: pipeline, Sink: sink}, attempt: 1}
+	if meta, err := m.Metadata(); err == nil {
+		d.id.Seq, d.attempt = meta.Sequence.Stream, int(meta.NumDelivered)
+	}
+	if s := m.Headers().Get(hdrSeq); s != "" {
+		d.id.Seq, _ = strconv.ParseUint(s, 10, 64)
+	}
+	return d
+}
+
+type jsDelivery struct {
+	m       jetstream.Msg
+	ev      *sdk.Event
+	id      DeliveryID
+	attempt int
+}
+
+func (d *jsDelivery) Event() *sdk.Event             { return d.ev }
+func (d *jsDelivery) ID() DeliveryID                { return d.id }
+func (d *jsDelivery) Attempt() int                  { return d.attempt }
+func (d *jsDelivery) Ack() error                    { return d.m.DoubleAck(context.Background()) }
+func (d *jsDelivery) Nak(delay time.Duration) error { return d.m.NakWithDelay(delay) }
+func (d *jsDelivery) Term(reason string) error      { return d.m.TermWithReason(reason) }
+func (d *jsDelivery) InProgress() error             { return d.m.InProgress() }
+
+// History returns the records kept in the JetStream bucket.
+func (q *JetStream) History() History { return (*jsHistory)(q) }
+
+type jsHistory JetStream
+
+func (h *jsHistory) Get(ctx context.Context, id DeliveryID) (*Record, error) {
+	e, err := h.kv.Get(ctx, id.String())
+	if err != nil {
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+		}
+		return nil, err
+	}
+	var r Record
+	if err := json.Unmarshal(e.Value(), &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Put stores a record; a dead one also goes to the dead-letter stream.
+func (h *jsHistory) Put(ctx context.Context, r *Record) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if _, err := h.kv.Put(ctx, r.ID, b); err != nil {
+		return err
+	}
+	if r.State == StateDead {
+		_, err = h.js.Publish(ctx, subjDead+r.Pipeline+"."+r.Sink, b)
+	}
+	return err
+}
+
+func (h *jsHistory) List(ctx context.Context, f Filter) ([]*Record, error) {
+	filter := ">"
+	switch {
+	case f.Pipeline != "" && f.Sink != "":
+		filter = f.Pipeline + "." + f.Sink + ".*"
+	case f.Pipeline != "":
+		filter = f.Pipeline + ".>"
+	}
+	keys, err := h.kv.ListKeysFiltered(ctx, filter)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Record
+	for k := range keys.Keys() {
+		id, err := ParseDeliveryID(k)
+		if err != nil {
+			continue
+		}
+		r, err := h.Get(ctx, id)
+		if err != nil {
+			continue // expired between listing and reading
+		}
+		if f.Match(r) {
+			out = append(out, r)
+		}
+	}
+	return limitSorted(out, f.Limit), nil
+}
+
+// Close drains the connection and stops the embedded server.
+func (q *JetStream) Close(context.Context) error {
+	q.nc.Close()
+	q.shutdownServer()
+	return nil
+}
+
+func (q *JetStream) shutdownServer() {
+	if q.ns != nil {
+		q.ns.Shutdown()
+		q.ns.WaitForShutdown()
+	}
+}
+
+// natsLogger routes the embedded server's log to slog.
+type natsLogger struct{ l *slog.Logger }
+
+func (n natsLogger) Noticef(format string, v ...any) { n.l.Debug("nats: " + fmt.Sprintf(format, v...)) }
+func (n natsLogger) Warnf(format string, v ...any)   { n.l.Warn("nats: " + fmt.Sprintf(format, v...)) }
+func (n natsLogger) Fatalf(format string, v ...any)  { n.l.Error("nats: " + fmt.Sprintf(format, v...)) }
+func (n natsLogger) Errorf(format string, v ...any)  { n.l.Error("nats: " + fmt.Sprintf(format, v...)) }
+func (n natsLogger) Debugf(format string, v ...any)  {}
+func (n natsLogger) Tracef(format string, v ...any)  {}

@@ -1,0 +1,116 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookbridge/hookbridge/sdk"
+)
+
+// TestJetStreamSurvivesReopen: an event published and not acknowledged is
+// delivered after the queue is closed and opened again on the same files,
+// and an acknowledged one is not.
+func TestJetStreamSurvivesReopen(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	open := func() *JetStream {
+		q, err := OpenJetStream(ctx, JetStreamConfig{Dir: dir, AckWait: 500 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Declare(ctx, "p", []Consumer{{Name: "a", MaxInFlight: 1, Ordered: true}}); err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}
+	q := open()
+	for _, id := range []string{"acked", "pending"} {
+		if _, err := q.Publish(ctx, &sdk.Event{ID: id, Pipeline: "p", Body: []byte(id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	got := make(chan string, 10)
+	done := make(chan struct{})
+	go func() {
+		_ = q.Consume(cctx, "p", "a", 1, func(_ context.Context, d Delivery) {
+			got <- d.Event().ID
+			if d.Event().ID == "acked" {
+				_ = d.Ack()
+			}
+			// "pending" is left unsettled, as if the process died mid-attempt.
+		})
+		close(done)
+	}()
+	for _, want := range []string{"acked", "pending"} {
+		select {
+		case id := <-got:
+			if id != want {
+				t.Fatalf("got %s, want %s (ordered)", id, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s not delivered", want)
+		}
+	}
+	cancel()
+	<-done
+	_ = q.Close(ctx)
+
+	q = open()
+	defer q.Close(ctx)
+	cctx, cancel = context.WithCancel(ctx)
+	defer cancel()
+	go q.Consume(cctx, "p", "a", 1, func(_ context.Context, d Delivery) {
+		got <- d.Event().ID
+		_ = d.Ack()
+	})
+	select {
+	case id := <-got:
+		if id != "pending" {
+			t.Fatalf("after reopen got %s, want the unacknowledged event", id)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("unacknowledged event not redelivered after reopen")
+	}
+	select {
+	case id := <-got:
+		t.Fatalf("extra delivery after reopen: %s", id)
+	case <-time.After(time.Second):
+	}
+}
+
+// TestJetStreamFullStoreRefuses: when the store is full, publishing fails
+// with ErrFull (the sender gets 503); nothing stored is dropped.
+func TestJetStreamFullStoreRefuses(t *testing.T) {
+	ctx := context.Background()
+	q, err := OpenJetStream(ctx, JetStreamConfig{Dir: t.TempDir(), MaxBytes: 16 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close(ctx)
+	_ = q.Declare(ctx, "p", []Consumer{{Name: "a"}})
+	body := []byte(strings.Repeat("x", 4096))
+	var full error
+	stored := 0
+	for i := range 20 {
+		_, err := q.Publish(ctx, &sdk.Event{ID: string(rune('a' + i)), Pipeline: "p", Body: body})
+		if err != nil {
+			full = err
+			break
+		}
+		stored++
+	}
+	if !errors.Is(full, ErrFull) {
+		t.Fatalf("after %d events: err = %v, want ErrFull", stored, full)
+	}
+	if stored == 0 {
+		t.Fatal("nothing stored")
+	}
+	info, err := q.events.Info(ctx)
+	if err != nil || info.State.Msgs != uint64(stored) {
+		t.Fatalf("stream holds %d, want all %d stored before it filled: %v", info.State.Msgs, stored, err)
+	}
+}

@@ -8,7 +8,8 @@
 # as one JSON line by the log sink.
 
 server {
-  listen = "127.0.0.1:8080"
+  listen       = "127.0.0.1:8080"
+  admin_listen = "127.0.0.1:8089"   # hookbridge deliveries / replay talk to this
 }
 
 pipeline "demo" {

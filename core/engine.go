@@ -105,6 +105,24 @@ func Validate(ctx context.Context, opts Options) (Summary, error) {
 	return e.Summary(), nil
 }
 
+// AdminAddress reads only the configuration's server.admin_listen, for
+// CLI commands that talk to a running hookbridge. Components are not
+// built.
+func AdminAddress(opts Options) (string, error) {
+	reg, err := registry.New(opts.Components...)
+	if err != nil {
+		return "", err
+	}
+	cfg, diags := config.Load(opts.ConfigPath, config.Options{Components: reg, LookupEnv: opts.LookupEnv})
+	if diags.HasErrors() {
+		return "", &ConfigError{Diagnostics: diags, files: cfg.Files}
+	}
+	if cfg.Server.AdminListen == "" {
+		return "", fmt.Errorf("%s sets no server.admin_listen; add one, or pass --admin URL", opts.ConfigPath)
+	}
+	return cfg.Server.AdminListen, nil
+}
+
 // Load reads the configuration and builds every component. Problems come
 // back together as a *ConfigError.
 func Load(ctx context.Context, opts Options) (*Engine, error) {

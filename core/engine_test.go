@@ -109,7 +109,8 @@ func startEngine(t *testing.T, files map[string]string, env map[string]string) *
 			v, ok := env[k]
 			return v, ok
 		},
-		Listen: "127.0.0.1:0",
+		Listen:      "127.0.0.1:0",
+		AdminListen: "127.0.0.1:0",
 	})
 	if err != nil {
 		var ce *core.ConfigError

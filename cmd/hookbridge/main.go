@@ -80,7 +80,7 @@ written in HCL.`,
 		}, nil
 	}
 
-	var dataDir, listen string
+	var dataDir, listen, adminListen string
 	runCmd := &cobra.Command{
 		Use:   "run -c PATH",
 		Short: "Run the pipelines of a configuration",
@@ -94,7 +94,7 @@ exits.`,
 			if err != nil {
 				return err
 			}
-			o.DataDir, o.Listen = dataDir, listen
+			o.DataDir, o.Listen, o.AdminListen = dataDir, listen, adminListen
 			e, err := core.Load(cmd.Context(), o)
 			if err != nil {
 				return report(stderr, err)
@@ -104,6 +104,7 @@ exits.`,
 	}
 	runCmd.Flags().StringVar(&dataDir, "data-dir", "./data", "folder for everything the process stores")
 	runCmd.Flags().StringVar(&listen, "listen", "", "listen address, overriding server.listen (e.g. 127.0.0.1:0)")
+	runCmd.Flags().StringVar(&adminListen, "admin-listen", "", "admin API address, overriding server.admin_listen")
 
 	validateCmd := &cobra.Command{
 		Use:   "validate -c PATH",
@@ -136,6 +137,7 @@ file:line:col with a source snippet; the exit status is non-zero on any error.`,
 		},
 	}
 	root.AddCommand(runCmd, validateCmd, versionCmd)
+	root.AddCommand(newAdminCommands(g, stdout, lookupEnv)...)
 	return root
 }
 

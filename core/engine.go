@@ -320,6 +320,7 @@ func (e *Engine) openQueue(ctx context.Context) (queue.Queue, error) {
 		Retention:   qc.Retention,
 		MaxBytes:    int64(qc.MaxStore),
 		AckWait:     qc.AckWait,
+		GroupCommit: qc.GroupCommit,
 		Log:         e.log,
 	})
 	if err != nil {

@@ -1,8 +1,10 @@
 // Command loadgen measures hookbridge on loopback, in one run, so the
 // numbers are comparable: accepted webhooks per second and ack latency
 // (p50/p99) for the in-memory queue and JetStream with sync "interval" and
-// "always", and end-to-end delivered events per second through a
-// JavaScript transform to a local HTTP sink.
+// "always", each also with the group-commit setting flipped from its default
+// (interval-group: group commit on; always-single: one publish per event),
+// and end-to-end delivered events per second through a JavaScript transform
+// to a local HTTP sink.
 //
 //	go build -o /tmp/hookbridge ./cmd/hookbridge
 //	go run ./tools/loadgen -bin /tmp/hookbridge -body ../shared/corpus/octokit-webhooks/api.github.com/push/payload.json
@@ -33,7 +35,7 @@ func main() {
 	n := flag.Int("n", 20000, "requests per mode")
 	conc := flag.Int("c", 64, "concurrent senders")
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up after this long")
-	modes := flag.String("modes", "memory,interval,always,e2e", "what to measure, comma-separated")
+	modes := flag.String("modes", "memory,interval,interval-group,always-single,always,e2e", "what to measure, comma-separated")
 	flag.Parse()
 	if *bin == "" || *bodyPath == "" {
 		flag.Usage()
@@ -96,8 +98,18 @@ func runMode(ctx context.Context, bin, mode string, body []byte, n, conc int) (r
 	case "memory":
 	case "interval", "e2e":
 		queue = `queue { sync = "interval" }`
+	case "interval-group":
+		queue = `queue {
+  sync         = "interval"
+  group_commit = true
+}`
 	case "always":
 		queue = `queue { sync = "always" }`
+	case "always-single":
+		queue = `queue {
+  sync         = "always"
+  group_commit = false
+}`
 	default:
 		return result{}, fmt.Errorf("unknown mode %q", mode)
 	}

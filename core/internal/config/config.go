@@ -97,6 +97,10 @@ type Queue struct {
 	Retention   time.Duration
 	MaxStore    int // bytes; 0: no limit but the disk
 	AckWait     time.Duration
+	// GroupCommit stores events arriving together as one atomic batch;
+	// on by default with sync "always" only.
+	GroupCommit    bool
+	groupCommitSet *bool
 }
 
 // Breaker is a sink's circuit breaker; Failures 0 disables it.

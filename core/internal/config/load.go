@@ -35,6 +35,7 @@ type rawQueue struct {
 	Retention   hcl.Expression `hcl:"retention,optional"`
 	MaxStore    hcl.Expression `hcl:"max_store,optional"`
 	AckWait     hcl.Expression `hcl:"ack_wait,optional"`
+	GroupCommit hcl.Expression `hcl:"group_commit,optional"`
 	DefRange    hcl.Range      `hcl:",def_range"`
 }
 
@@ -228,6 +229,10 @@ func (l *loader) decodeQueue(q *rawQueue, ectx *hcl.EvalContext) hcl.Diagnostics
 	evalDuration(q.Retention, ectx, &qc.Retention, &diags)
 	evalSize(q.MaxStore, ectx, &qc.MaxStore, &diags)
 	evalDuration(q.AckWait, ectx, &qc.AckWait, &diags)
+	if v, ok := eval(q.GroupCommit, ectx, cty.Bool, &diags); ok {
+		b := v.True()
+		qc.groupCommitSet = &b
+	}
 	switch qc.Backend {
 	case "", BackendJetStream, BackendMemory:
 	default:
@@ -509,6 +514,13 @@ func (l *loader) finish() hcl.Diagnostics {
 	setDefault(&q.DedupWindow, DefaultDedupWindow)
 	setDefault(&q.Retention, DefaultRetention)
 	setDefault(&q.AckWait, DefaultAckWait)
+	// Group commit pays only when every write is fsynced: nats-server
+	// stages each atomic batch in a store of its own, which costs more
+	// than it saves when writes are not synced one by one.
+	q.GroupCommit = q.Sync == SyncAlways
+	if q.groupCommitSet != nil {
+		q.GroupCommit = *q.groupCommitSet
+	}
 	if len(l.cfg.Pipelines) == 0 {
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "No pipelines", Detail: "The configuration declares no pipeline block, so there is nothing to run."}}
 	}

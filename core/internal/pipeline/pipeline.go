@@ -269,12 +269,18 @@ func (p *Pipeline) record(ctx context.Context, d queue.Delivery, a queue.Attempt
 	}
 	h := p.Queue.History()
 	id := d.ID()
-	r, err := h.Get(ctx, id)
-	if err != nil {
+	var r *queue.Record
+	// The first attempt of an event that was not replayed has no record
+	// yet: skip the read (one store round trip per event).
+	if d.Attempt() > 1 || d.Replayed() {
+		r, _ = h.Get(ctx, id)
+	}
+	if r == nil {
 		ev := d.Event()
 		r = &queue.Record{ID: id.String(), Pipeline: id.Pipeline, Sink: id.Sink, EventID: ev.ID, EventType: ev.Type, Seq: id.Seq, Created: a.At}
-	} else if d.Attempt() == 1 && r.State != queue.StateDelivering {
-		r.Replays++ // a first attempt on a known record: a replay
+	}
+	if d.Replayed() && d.Attempt() == 1 {
+		r.Replays++
 	}
 	r.AddAttempt(a)
 	r.State, r.NextAttempt, r.Updated = state, next, p.now().UTC()

@@ -137,6 +137,7 @@ func (s *settled) Nak(d time.Duration) error {
 }
 func (s *settled) Term(string) error { s.how = "term"; return nil }
 func (s *settled) InProgress() error { return nil }
+func (s *settled) Replayed() bool    { return false }
 func (s *settled) ID() queue.DeliveryID {
 	return queue.DeliveryID{Pipeline: "p", Sink: "s", Seq: 1}
 }

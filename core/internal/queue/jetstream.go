@@ -67,7 +67,10 @@ type JetStreamConfig struct {
 	// AckWait: an attempt not settled within it (the process died) is
 	// delivered again.
 	AckWait time.Duration
-	Log     *slog.Logger
+	// GroupCommit stores concurrently arriving events as one atomic batch
+	// (one fsync for all with SyncAlways). Needs NATS 2.12 or later.
+	GroupCommit bool
+	Log         *slog.Logger
 }
 
 // JetStream is the durable queue.
@@ -82,6 +85,7 @@ type JetStream struct {
 	mu      sync.Mutex
 	cons    map[string]jetstream.Consumer
 	ordered map[string]bool
+	batch   *batcher // nil: one publish per event
 }
 
 var _ Queue = (*JetStream)(nil)
@@ -134,6 +138,9 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 		q.shutdownServer()
 		return nil, err
 	}
+	if cfg.GroupCommit {
+		q.batch = newBatcher(q)
+	}
 	return q, nil
 }
 
@@ -156,8 +163,9 @@ func (q *JetStream) setup(ctx context.Context) error {
 		MaxBytes:    maxBytes,
 		// A full store refuses new events (senders get 503) rather than
 		// dropping old ones that may not be delivered yet.
-		Discard:    jetstream.DiscardNew,
-		Duplicates: q.cfg.DedupWindow,
+		Discard:            jetstream.DiscardNew,
+		Duplicates:         q.cfg.DedupWindow,
+		AllowAtomicPublish: q.cfg.GroupCommit,
 	})
 	if err != nil {
 		return fmt.Errorf("queue: stream %s: %w", StreamEvents, err)
@@ -220,14 +228,10 @@ func (q *JetStream) Declare(ctx context.Context, pipeline string, consumers []Co
 func (q *JetStream) Publish(ctx context.Context, ev *sdk.Event) (bool, error) {
 	msg := eventMsg(subjEvents+ev.Pipeline, ev)
 	msg.Header.Set(jetstream.MsgIDHeader, ev.Pipeline+"/"+ev.ID)
-	ack, err := q.js.PublishMsg(ctx, msg)
-	if err != nil {
-		if isFull(err) {
-			return false, fmt.Errorf("%w: %v", ErrFull, err)
-		}
-		return false, fmt.Errorf("queue: publish: %w", err)
+	if q.batch != nil {
+		return q.batch.publish(ctx, msg)
 	}
-	return ack.Duplicate, nil
+	return q.publishOne(ctx, msg)
 }
 
 func isFull(err error) bool {
@@ -342,20 +346,23 @@ func (q *JetStream) delivery(pipeline, sink string, m jetstream.Msg) *jsDelivery
 	}
 	if s := m.Headers().Get(hdrSeq); s != "" {
 		d.id.Seq, _ = strconv.ParseUint(s, 10, 64)
+		d.replayed = true
 	}
 	return d
 }
 
 type jsDelivery struct {
-	m       jetstream.Msg
-	ev      *sdk.Event
-	id      DeliveryID
-	attempt int
+	m        jetstream.Msg
+	ev       *sdk.Event
+	id       DeliveryID
+	attempt  int
+	replayed bool
 }
 
 func (d *jsDelivery) Event() *sdk.Event             { return d.ev }
 func (d *jsDelivery) ID() DeliveryID                { return d.id }
 func (d *jsDelivery) Attempt() int                  { return d.attempt }
+func (d *jsDelivery) Replayed() bool                { return d.replayed }
 func (d *jsDelivery) Ack() error                    { return d.m.DoubleAck(context.Background()) }
 func (d *jsDelivery) Nak(delay time.Duration) error { return d.m.NakWithDelay(delay) }
 func (d *jsDelivery) Term(reason string) error      { return d.m.TermWithReason(reason) }
@@ -427,6 +434,9 @@ func (h *jsHistory) List(ctx context.Context, f Filter) ([]*Record, error) {
 
 // Close drains the connection and stops the embedded server.
 func (q *JetStream) Close(context.Context) error {
+	if q.batch != nil {
+		q.batch.close()
+	}
 	q.nc.Close()
 	q.shutdownServer()
 	return nil

@@ -55,11 +55,12 @@ type memConsumer struct {
 }
 
 type memDelivery struct {
-	c       *memConsumer
-	ev      *sdk.Event
-	seq     uint64
-	attempt int
-	once    sync.Once
+	c        *memConsumer
+	ev       *sdk.Event
+	seq      uint64
+	attempt  int
+	replayed bool
+	once     sync.Once
 }
 
 // Declare creates the consumers of a pipeline.
@@ -129,7 +130,7 @@ func (m *Memory) Replay(_ context.Context, id DeliveryID) error {
 	if !ok || c == nil || ev.Pipeline != id.Pipeline {
 		return fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
-	c.push(&memDelivery{c: c, ev: ev, seq: id.Seq, attempt: 1})
+	c.push(&memDelivery{c: c, ev: ev, seq: id.Seq, attempt: 1, replayed: true})
 	return nil
 }
 
@@ -211,6 +212,7 @@ func (m *Memory) Close(context.Context) error {
 
 func (d *memDelivery) Event() *sdk.Event { return d.ev }
 func (d *memDelivery) Attempt() int      { return d.attempt }
+func (d *memDelivery) Replayed() bool    { return d.replayed }
 func (d *memDelivery) ID() DeliveryID {
 	return DeliveryID{Pipeline: d.c.pipeline, Sink: d.c.name, Seq: d.seq}
 }
@@ -236,7 +238,7 @@ func (d *memDelivery) Term(string) error { return d.settle(func() {}) }
 // Nak schedules the event again after delay.
 func (d *memDelivery) Nak(delay time.Duration) error {
 	return d.settle(func() {
-		next := &memDelivery{c: d.c, ev: d.ev, seq: d.seq, attempt: d.attempt + 1}
+		next := &memDelivery{c: d.c, ev: d.ev, seq: d.seq, attempt: d.attempt + 1, replayed: d.replayed}
 		c := d.c
 		c.mu.Lock()
 		defer c.mu.Unlock()

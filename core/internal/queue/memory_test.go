@@ -13,14 +13,20 @@ import (
 // backends runs a test against both queue implementations.
 func backends(t *testing.T, f func(t *testing.T, q Queue)) {
 	t.Run("memory", func(t *testing.T) { f(t, NewMemory(100)) })
-	t.Run("jetstream", func(t *testing.T) {
-		q, err := OpenJetStream(context.Background(), JetStreamConfig{Dir: t.TempDir(), AckWait: time.Second})
-		if err != nil {
-			t.Fatal(err)
+	for _, gc := range []bool{false, true} {
+		name := "jetstream"
+		if gc {
+			name = "jetstream_group_commit"
 		}
-		t.Cleanup(func() { _ = q.Close(context.Background()) })
-		f(t, q)
-	})
+		t.Run(name, func(t *testing.T) {
+			q, err := OpenJetStream(context.Background(), JetStreamConfig{Dir: t.TempDir(), AckWait: time.Second, GroupCommit: gc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = q.Close(context.Background()) })
+			f(t, q)
+		})
+	}
 }
 
 type seen struct {

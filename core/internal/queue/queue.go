@@ -65,6 +65,8 @@ type Delivery interface {
 	// Attempt counts deliveries of this event to this consumer since it
 	// was published or replayed, from 1.
 	Attempt() int
+	// Replayed reports a delivery that an operator asked for again.
+	Replayed() bool
 	// Ack: done, never deliver again.
 	Ack() error
 	// Nak: deliver again after delay.

@@ -2,10 +2,13 @@ package core_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hookbridge/hookbridge/core"
+	"github.com/hookbridge/hookbridge/plugins/all"
 )
 
 // timedDest records when each request arrived and answers with the
@@ -340,4 +344,101 @@ pipeline "p" {
 		time.Sleep(200 * time.Millisecond)
 	}
 	waitStats(t, e, "p", "out", int64(accepted)+1, 0)
+}
+
+func TestSinkDepth(t *testing.T) {
+	release := make(chan struct{})
+	dest := newDestinationFunc(t, func(r *http.Request) { <-release })
+	defer close(release)
+	e := startEngine(t, map[string]string{"config.hcl": `
+pipeline "p" {
+  source "http" { path = "/in" }
+  sink "http" "slow" {
+    url         = env("DEST")
+    concurrency = 1
+  }
+}`}, map[string]string{"DEST": dest.URL})
+	for i := range 5 {
+		post(t, e, "/in", []byte(fmt.Sprint(i)), nil)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var resp struct {
+			Sinks []struct {
+				Sink     string
+				Pending  uint64
+				InFlight uint64 `json:"in_flight"`
+			}
+		}
+		admin(t, e, "GET", "/v1/sinks", nil, &resp)
+		if len(resp.Sinks) == 1 && resp.Sinks[0].Pending == 4 && resp.Sinks[0].InFlight == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("depth %+v, want 4 pending and 1 in flight", resp.Sinks)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestShutdownFinishesInFlight: on shutdown the attempt in flight
+// completes and is acknowledged (not sent again after a restart), and the
+// events still waiting are delivered by the next process on the same data.
+func TestShutdownFinishesInFlight(t *testing.T) {
+	started := make(chan struct{}, 10)
+	var mu sync.Mutex
+	var got []string
+	dest := newDestinationFunc(t, func(r *http.Request) {
+		started <- struct{}{}
+		time.Sleep(300 * time.Millisecond)
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, string(b))
+		mu.Unlock()
+	})
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "c.hcl")
+	_ = os.WriteFile(cfgPath, []byte(`
+pipeline "p" {
+  source "http" { path = "/in" }
+  sink "http" "out" {
+    url         = "`+dest.URL+`"
+    concurrency = 1
+  }
+}`), 0o644)
+	load := func() *core.Engine {
+		e, err := core.Load(context.Background(), core.Options{ConfigPath: cfgPath, DataDir: filepath.Join(dir, "data"),
+			Components: all.Definitions(all.Options{}), Listen: "127.0.0.1:0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	e := load()
+	post(t, e, "/in", []byte("first"), nil)
+	post(t, e, "/in", []byte("second"), nil)
+	<-started // "first" is in flight
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if strings.Join(got, ",") != "first" {
+		t.Fatalf("after shutdown the destination has %q, want the in-flight one finished", got)
+	}
+	mu.Unlock()
+
+	e2 := load()
+	defer e2.Shutdown(context.Background())
+	waitStats(t, e2, "p", "out", 1, 0)
+	time.Sleep(200 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(got, ",") != "first,second" {
+		t.Fatalf("after restart the destination has %q, want first once, then second", got)
+	}
 }

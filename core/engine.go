@@ -106,21 +106,17 @@ func Validate(ctx context.Context, opts Options) (Summary, error) {
 }
 
 // AdminAddress reads only the configuration's server.admin_listen, for
-// CLI commands that talk to a running hookbridge. Components are not
-// built.
+// CLI commands that talk to a running hookbridge: nothing else is decoded,
+// so the pipelines' secrets need not be in the environment.
 func AdminAddress(opts Options) (string, error) {
-	reg, err := registry.New(opts.Components...)
-	if err != nil {
-		return "", err
-	}
-	cfg, diags := config.Load(opts.ConfigPath, config.Options{Components: reg, LookupEnv: opts.LookupEnv})
+	addr, cfg, diags := config.AdminListen(opts.ConfigPath, opts.LookupEnv)
 	if diags.HasErrors() {
 		return "", &ConfigError{Diagnostics: diags, files: cfg.Files}
 	}
-	if cfg.Server.AdminListen == "" {
+	if addr == "" {
 		return "", fmt.Errorf("%s sets no server.admin_listen; add one, or pass --admin URL", opts.ConfigPath)
 	}
-	return cfg.Server.AdminListen, nil
+	return addr, nil
 }
 
 // Load reads the configuration and builds every component. Problems come
@@ -340,6 +336,21 @@ func (e *Engine) History() queue.History { return e.queue.History() }
 // Replay delivers a stored event again to one sink (admin API).
 func (e *Engine) Replay(ctx context.Context, id queue.DeliveryID) error {
 	return e.queue.Replay(ctx, id)
+}
+
+// Depths reports every sink's backlog (admin API).
+func (e *Engine) Depths(ctx context.Context) ([]queue.Depth, error) {
+	var out []queue.Depth
+	for _, p := range e.pipelines {
+		for _, s := range p.Sinks {
+			d, err := e.queue.Depth(ctx, p.Name, s.Name)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, d)
+		}
+	}
+	return out, nil
 }
 
 // Ready reports whether the engine takes webhooks (admin API).

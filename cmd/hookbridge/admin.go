@@ -16,7 +16,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hookbridge/hookbridge/core"
-	"github.com/hookbridge/hookbridge/plugins/all"
 )
 
 // adminClient calls a running hookbridge's admin API.
@@ -32,7 +31,7 @@ func newAdminClient(adminURL, configPath string, lookupEnv func(string) (string,
 		if configPath == "" {
 			return nil, errors.New("say where hookbridge runs: -c PATH (its config's admin_listen) or --admin URL")
 		}
-		addr, err := core.AdminAddress(core.Options{ConfigPath: configPath, Components: all.Definitions(all.Options{}), LookupEnv: lookupEnv})
+		addr, err := core.AdminAddress(core.Options{ConfigPath: configPath, LookupEnv: lookupEnv})
 		if err != nil {
 			return nil, err
 		}
@@ -205,7 +204,35 @@ config's server.admin_listen) or --admin URL.`,
 			return tw.Flush()
 		},
 	}
-	deliveries.AddCommand(list, show)
+	pending := &cobra.Command{
+		Use:   "pending",
+		Short: "Show each sink's backlog: deliveries waiting, and being attempted or retried",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := client()
+			if err != nil {
+				return err
+			}
+			var resp struct {
+				Sinks []struct {
+					Pipeline string
+					Sink     string
+					Pending  uint64
+					InFlight uint64 `json:"in_flight"`
+				}
+			}
+			if err := c.do(cmd.Context(), "GET", "/v1/sinks", nil, &resp); err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "PIPELINE\tSINK\tPENDING\tDELIVERING OR RETRYING")
+			for _, s := range resp.Sinks {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", s.Pipeline, s.Sink, s.Pending, s.InFlight)
+			}
+			return tw.Flush()
+		},
+	}
+	deliveries.AddCommand(list, show, pending)
 
 	var rf filterFlags
 	replay := &cobra.Command{

@@ -146,3 +146,31 @@ func TestRunDemoAsAProcess(t *testing.T) {
 		t.Fatalf("data dir not created: %v", err)
 	}
 }
+
+// TestAdminCommandsNeedNoPipelineSecrets: deliveries and replay read only
+// server.admin_listen from -c, so they work in a shell without the
+// pipelines' secrets. Nothing listens there, so the call itself fails, but
+// with a connection error, not a configuration one.
+func TestAdminCommandsNeedNoPipelineSecrets(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.hcl")
+	addr := freePort(t)
+	_ = os.WriteFile(cfg, []byte(`
+server { admin_listen = "`+addr+`" }
+pipeline "p" {
+  source "github" {
+    path    = "/gh"
+    secrets = [env("GITHUB_SECRET_NOT_SET_HERE")]
+  }
+  sink "log" "out" {}
+}`), 0o644)
+	var out, errOut bytes.Buffer
+	code := run([]string{"deliveries", "list", "-c", cfg}, &out, &errOut, noEnv)
+	if code == 0 || strings.Contains(errOut.String(), "GITHUB_SECRET_NOT_SET_HERE") || !strings.Contains(errOut.String(), "admin API at http://"+addr) {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+	code = run([]string{"replay", "-c", cfg}, &out, &errOut, noEnv)
+	if code == 0 || !strings.Contains(errOut.String(), "give delivery ids, or a selection") {
+		t.Fatalf("replay without ids: exit %d, %q", code, errOut.String())
+	}
+}

@@ -18,6 +18,8 @@ import (
 type Backend interface {
 	History() queue.History
 	Replay(ctx context.Context, id queue.DeliveryID) error
+	// Depths reports every sink's backlog.
+	Depths(ctx context.Context) ([]queue.Depth, error)
 	// Ready reports why the engine cannot take webhooks, or nil.
 	Ready() error
 }
@@ -39,6 +41,7 @@ func New(b Backend, log *slog.Logger) *Server {
 	mux.HandleFunc("GET /v1/deliveries", s.list)
 	mux.HandleFunc("GET /v1/deliveries/{id}", s.show)
 	mux.HandleFunc("POST /v1/replay", s.replay)
+	mux.HandleFunc("GET /v1/sinks", s.sinks)
 	s.srv = &http.Server{
 		Handler:           http.MaxBytesHandler(mux, 1<<20),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -79,6 +82,15 @@ func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	writeJSON(w, 200, map[string]string{"status": "ready"})
+}
+
+func (s *Server) sinks(w http.ResponseWriter, r *http.Request) {
+	d, err := s.b.Depths(r.Context())
+	if err != nil {
+		writeJSON(w, 500, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, 200, map[string]any{"sinks": d})
 }
 
 // Filter is the JSON and query form of a record filter.

@@ -608,3 +608,34 @@ func evalSize(expr hcl.Expression, ectx *hcl.EvalContext, dst *int, diags *hcl.D
 	}
 	*dst = int(n)
 }
+
+// AdminListen reads only server.admin_listen: CLI commands that talk to a
+// running hookbridge need nothing else, and must not require the
+// pipelines' secrets in their environment.
+func AdminListen(path string, lookupEnv func(string) (string, bool)) (string, *Config, hcl.Diagnostics) {
+	cfg := &Config{Files: map[string]*hcl.File{}}
+	files, diags := configFiles(path)
+	if diags.HasErrors() {
+		return "", cfg, diags
+	}
+	parser := hclparse.NewParser()
+	var addr string
+	for _, name := range files {
+		f, d := parser.ParseHCLFile(name)
+		diags = append(diags, d...)
+		if f == nil || d.HasErrors() {
+			continue
+		}
+		cfg.Files[name] = f
+		var raw struct {
+			Servers []*rawServer `hcl:"server,block"`
+			Remain  hcl.Body     `hcl:",remain"`
+		}
+		diags = append(diags, gohcl.DecodeBody(f.Body, nil, &raw)...)
+		ectx := evalContext(filepath.Dir(name), lookupEnv)
+		for _, s := range raw.Servers {
+			evalString(s.AdminListen, ectx, &addr, &diags)
+		}
+	}
+	return addr, cfg, diags
+}

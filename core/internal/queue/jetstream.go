@@ -368,6 +368,21 @@ func (d *jsDelivery) Nak(delay time.Duration) error { return d.m.NakWithDelay(de
 func (d *jsDelivery) Term(reason string) error      { return d.m.TermWithReason(reason) }
 func (d *jsDelivery) InProgress() error             { return d.m.InProgress() }
 
+// Depth reads the consumer's own counters.
+func (q *JetStream) Depth(ctx context.Context, pipeline, consumer string) (Depth, error) {
+	q.mu.Lock()
+	c, ok := q.cons[pipeline+"/"+consumer]
+	q.mu.Unlock()
+	if !ok {
+		return Depth{}, fmt.Errorf("%w: consumer %s/%s", ErrNotFound, pipeline, consumer)
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		return Depth{}, err
+	}
+	return Depth{Pipeline: pipeline, Sink: consumer, Pending: info.NumPending, InFlight: uint64(info.NumAckPending)}, nil
+}
+
 // History returns the records kept in the JetStream bucket.
 func (q *JetStream) History() History { return (*jsHistory)(q) }
 

@@ -134,6 +134,19 @@ func (m *Memory) Replay(_ context.Context, id DeliveryID) error {
 	return nil
 }
 
+// Depth counts waiting and scheduled deliveries.
+func (m *Memory) Depth(_ context.Context, pipeline, consumer string) (Depth, error) {
+	m.mu.Lock()
+	c, ok := m.byName[pipeline+"/"+consumer]
+	m.mu.Unlock()
+	if !ok {
+		return Depth{}, fmt.Errorf("%w: consumer %s/%s", ErrNotFound, pipeline, consumer)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Depth{Pipeline: pipeline, Sink: consumer, Pending: uint64(len(c.items)), InFlight: uint64(len(c.timers))}, nil
+}
+
 // History returns the in-memory records.
 func (m *Memory) History() History { return m.history }
 

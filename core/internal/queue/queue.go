@@ -49,6 +49,9 @@ type Queue interface {
 	Replay(ctx context.Context, id DeliveryID) error
 	// History is where delivery records are kept.
 	History() History
+	// Depth counts a consumer's deliveries not yet settled: waiting for a
+	// first attempt, and handed out (being attempted, or waiting to retry).
+	Depth(ctx context.Context, pipeline, consumer string) (Depth, error)
 	// Close stops the queue.
 	Close(ctx context.Context) error
 }
@@ -75,6 +78,16 @@ type Delivery interface {
 	Term(reason string) error
 	// InProgress: still working on it; do not deliver it again yet.
 	InProgress() error
+}
+
+// Depth is a consumer's backlog.
+type Depth struct {
+	Pipeline string `json:"pipeline"`
+	Sink     string `json:"sink"`
+	// Pending events wait for their first attempt.
+	Pending uint64 `json:"pending"`
+	// InFlight deliveries are being attempted or wait for a retry.
+	InFlight uint64 `json:"in_flight"`
 }
 
 // DeliveryID is "PIPELINE.SINK.SEQ": the pipeline and sink names and the

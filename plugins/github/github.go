@@ -12,7 +12,6 @@ import (
 
 	"github.com/hookbridge/hookbridge/plugins/internal/verify"
 	"github.com/hookbridge/hookbridge/sdk"
-	"github.com/hookbridge/hookbridge/sdk/schema"
 )
 
 // Name is the source's type label.
@@ -27,15 +26,10 @@ const (
 
 // Definition describes the github source.
 func Definition() sdk.Definition {
-	return sdk.Definition{
-		Kind:        sdk.KindSource,
-		Name:        Name,
-		Description: "GitHub webhooks: verifies X-Hub-Signature-256, event type from X-GitHub-Event and the action, id from X-GitHub-Delivery.",
-		Schema: schema.Block{Attributes: []schema.Attribute{
-			verify.SecretsAttribute("Webhook secrets; any one matching is accepted (list two while rotating)."),
-		}},
-		New: func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) },
-	}
+	return verify.Definition(Name,
+		"GitHub webhooks: verifies X-Hub-Signature-256, event type from X-GitHub-Event and the action, id from X-GitHub-Delivery.",
+		"Webhook secrets; any one matching is accepted (list two while rotating).", 0,
+		func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) })
 }
 
 // Source verifies GitHub deliveries.
@@ -47,17 +41,11 @@ var _ sdk.Source = (*Source)(nil)
 
 // New builds the source.
 func New(_ context.Context, cfg sdk.Config) (*Source, error) {
-	var c struct {
-		Secrets []sdk.Secret `json:"secrets"`
-	}
-	if err := cfg.Decode(&c); err != nil {
+	st, err := verify.Decode(cfg)
+	if err != nil {
 		return nil, err
 	}
-	keys, diags := verify.Secrets("secrets", c.Secrets)
-	if len(diags) > 0 {
-		return nil, diags
-	}
-	return &Source{secrets: keys}, nil
+	return &Source{secrets: st.Secrets}, nil
 }
 
 // ParseSignature reads "sha256=<64 hex>".

@@ -8,7 +8,6 @@ import (
 
 	"github.com/hookbridge/hookbridge/plugins/internal/verify"
 	"github.com/hookbridge/hookbridge/sdk"
-	"github.com/hookbridge/hookbridge/sdk/schema"
 )
 
 // Name is the source's type label.
@@ -23,15 +22,10 @@ const (
 
 // Definition describes the gitlab source.
 func Definition() sdk.Definition {
-	return sdk.Definition{
-		Kind:        sdk.KindSource,
-		Name:        Name,
-		Description: "GitLab webhooks: checks X-Gitlab-Token; type from object_kind and action; id from Idempotency-Key or X-Gitlab-Event-UUID.",
-		Schema: schema.Block{Attributes: []schema.Attribute{
-			verify.SecretsAttribute("Secret tokens; any one matching is accepted (list two while rotating)."),
-		}},
-		New: func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) },
-	}
+	return verify.Definition(Name,
+		"GitLab webhooks: checks X-Gitlab-Token; type from object_kind and action; id from Idempotency-Key or X-Gitlab-Event-UUID.",
+		"Secret tokens; any one matching is accepted (list two while rotating).", 0,
+		func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) })
 }
 
 // Source checks GitLab deliveries.
@@ -43,17 +37,11 @@ var _ sdk.Source = (*Source)(nil)
 
 // New builds the source.
 func New(_ context.Context, cfg sdk.Config) (*Source, error) {
-	var c struct {
-		Secrets []sdk.Secret `json:"secrets"`
-	}
-	if err := cfg.Decode(&c); err != nil {
+	st, err := verify.Decode(cfg)
+	if err != nil {
 		return nil, err
 	}
-	keys, diags := verify.Secrets("secrets", c.Secrets)
-	if len(diags) > 0 {
-		return nil, diags
-	}
-	return &Source{secrets: keys}, nil
+	return &Source{secrets: st.Secrets}, nil
 }
 
 // EventType is object_kind (or event_name for system-style events) plus

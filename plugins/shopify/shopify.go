@@ -11,7 +11,6 @@ import (
 
 	"github.com/hookbridge/hookbridge/plugins/internal/verify"
 	"github.com/hookbridge/hookbridge/sdk"
-	"github.com/hookbridge/hookbridge/sdk/schema"
 )
 
 // Name is the source's type label.
@@ -25,15 +24,10 @@ const (
 
 // Definition describes the shopify source.
 func Definition() sdk.Definition {
-	return sdk.Definition{
-		Kind:        sdk.KindSource,
-		Name:        Name,
-		Description: "Shopify webhooks: verifies X-Shopify-Hmac-Sha256; type from X-Shopify-Topic, id from X-Shopify-Webhook-Id.",
-		Schema: schema.Block{Attributes: []schema.Attribute{
-			verify.SecretsAttribute("App client secrets; list two while rotating."),
-		}},
-		New: func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) },
-	}
+	return verify.Definition(Name,
+		"Shopify webhooks: verifies X-Shopify-Hmac-Sha256; type from X-Shopify-Topic, id from X-Shopify-Webhook-Id.",
+		"App client secrets; list two while rotating.", 0,
+		func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) })
 }
 
 // Source verifies Shopify deliveries.
@@ -45,17 +39,11 @@ var _ sdk.Source = (*Source)(nil)
 
 // New builds the source.
 func New(_ context.Context, cfg sdk.Config) (*Source, error) {
-	var c struct {
-		Secrets []sdk.Secret `json:"secrets"`
-	}
-	if err := cfg.Decode(&c); err != nil {
+	st, err := verify.Decode(cfg)
+	if err != nil {
 		return nil, err
 	}
-	keys, diags := verify.Secrets("secrets", c.Secrets)
-	if len(diags) > 0 {
-		return nil, diags
-	}
-	return &Source{secrets: keys}, nil
+	return &Source{secrets: st.Secrets}, nil
 }
 
 // ParseSignature decodes the base64 header.

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/hookbridge/hookbridge/plugins/internal/verify"
 	"github.com/hookbridge/hookbridge/sdk"
-	"github.com/hookbridge/hookbridge/sdk/schema"
 )
 
 // Name is the source's type label.
@@ -30,16 +30,10 @@ const (
 
 // Definition describes the slack source.
 func Definition() sdk.Definition {
-	return sdk.Definition{
-		Kind:        sdk.KindSource,
-		Name:        Name,
-		Description: "Slack Events API, slash commands and interactivity: verifies X-Slack-Signature, answers url_verification, parses form bodies into JSON.",
-		Schema: schema.Block{Attributes: []schema.Attribute{
-			verify.SecretsAttribute("App signing secrets; list two while rotating."),
-			{Name: "tolerance", Type: schema.String, Default: DefaultTolerance.String(), Description: "How far X-Slack-Request-Timestamp may be from now, either way."},
-		}},
-		New: func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) },
-	}
+	return verify.Definition(Name,
+		"Slack Events API, slash commands and interactivity: verifies X-Slack-Signature, answers url_verification, parses form bodies into JSON.",
+		"App signing secrets; list two while rotating.", DefaultTolerance,
+		func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) })
 }
 
 // Source verifies Slack requests.
@@ -53,19 +47,11 @@ var _ sdk.Source = (*Source)(nil)
 
 // New builds the source.
 func New(_ context.Context, cfg sdk.Config) (*Source, error) {
-	var c struct {
-		Secrets   []sdk.Secret `json:"secrets"`
-		Tolerance string       `json:"tolerance"`
-	}
-	if err := cfg.Decode(&c); err != nil {
+	st, err := verify.Decode(cfg)
+	if err != nil {
 		return nil, err
 	}
-	keys, diags := verify.Secrets("secrets", c.Secrets)
-	tol, d := verify.Tolerance("tolerance", c.Tolerance)
-	if diags = append(diags, d...); len(diags) > 0 {
-		return nil, diags
-	}
-	return &Source{secrets: keys, tolerance: tol, now: time.Now}, nil
+	return &Source{secrets: st.Secrets, tolerance: cmp.Or(st.Tolerance, DefaultTolerance), now: time.Now}, nil
 }
 
 // ParseSignature reads "v0=<64 hex>".

@@ -1,6 +1,7 @@
 package standardwebhooks
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/hookbridge/hookbridge/plugins/internal/verify"
 	"github.com/hookbridge/hookbridge/sdk"
-	"github.com/hookbridge/hookbridge/sdk/schema"
 )
 
 // Name is the source's type label.
@@ -27,16 +27,10 @@ const (
 
 // Definition describes the source.
 func Definition() sdk.Definition {
-	return sdk.Definition{
-		Kind:        sdk.KindSource,
-		Name:        Name,
-		Description: "Standard Webhooks senders: verifies webhook-signature and webhook-timestamp; id from webhook-id, type from the body's type.",
-		Schema: schema.Block{Attributes: []schema.Attribute{
-			verify.SecretsAttribute("Signing secrets, whsec_ followed by base64 (the prefix is optional); list two while rotating."),
-			{Name: "tolerance", Type: schema.String, Default: DefaultTolerance.String(), Description: "How far webhook-timestamp may be from now, either way."},
-		}},
-		New: func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) },
-	}
+	return verify.Definition(Name,
+		"Standard Webhooks senders: verifies webhook-signature and webhook-timestamp; id from webhook-id, type from the body's type.",
+		"Signing secrets, whsec_ followed by base64 (the prefix is optional); list two while rotating.", DefaultTolerance,
+		func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) })
 }
 
 // Source verifies Standard Webhooks deliveries.
@@ -50,18 +44,13 @@ var _ sdk.Source = (*Source)(nil)
 
 // New builds the source.
 func New(_ context.Context, cfg sdk.Config) (*Source, error) {
-	var c struct {
-		Secrets   []sdk.Secret `json:"secrets"`
-		Tolerance string       `json:"tolerance"`
-	}
-	if err := cfg.Decode(&c); err != nil {
+	st, err := verify.Decode(cfg)
+	if err != nil {
 		return nil, err
 	}
-	raw, diags := verify.Secrets("secrets", c.Secrets)
-	tol, d := verify.Tolerance("tolerance", c.Tolerance)
-	diags = append(diags, d...)
-	s := &Source{tolerance: tol, now: time.Now}
-	for i, r := range raw {
+	var diags sdk.Diagnostics
+	s := &Source{tolerance: cmp.Or(st.Tolerance, DefaultTolerance), now: time.Now}
+	for i, r := range st.Secrets {
 		key, err := DecodeSecret(string(r))
 		if err != nil {
 			// The secret itself is never repeated in the message.

@@ -1,6 +1,7 @@
 package stripe
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/hookbridge/hookbridge/plugins/internal/verify"
 	"github.com/hookbridge/hookbridge/sdk"
-	"github.com/hookbridge/hookbridge/sdk/schema"
 )
 
 // Name is the source's type label.
@@ -23,16 +23,10 @@ const headerSignature = "stripe-signature"
 
 // Definition describes the stripe source.
 func Definition() sdk.Definition {
-	return sdk.Definition{
-		Kind:        sdk.KindSource,
-		Name:        Name,
-		Description: "Stripe webhooks: verifies Stripe-Signature and its timestamp; event type and id from the body.",
-		Schema: schema.Block{Attributes: []schema.Attribute{
-			verify.SecretsAttribute("Endpoint signing secrets (whsec_...), used as is; list two while rolling a secret."),
-			{Name: "tolerance", Type: schema.String, Default: DefaultTolerance.String(), Description: "How far the signed timestamp may be from now, either way."},
-		}},
-		New: func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) },
-	}
+	return verify.Definition(Name,
+		"Stripe webhooks: verifies Stripe-Signature and its timestamp; event type and id from the body.",
+		"Endpoint signing secrets (whsec_...), used as is; list two while rolling a secret.", DefaultTolerance,
+		func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) })
 }
 
 // Source verifies Stripe events.
@@ -46,19 +40,11 @@ var _ sdk.Source = (*Source)(nil)
 
 // New builds the source.
 func New(_ context.Context, cfg sdk.Config) (*Source, error) {
-	var c struct {
-		Secrets   []sdk.Secret `json:"secrets"`
-		Tolerance string       `json:"tolerance"`
-	}
-	if err := cfg.Decode(&c); err != nil {
+	st, err := verify.Decode(cfg)
+	if err != nil {
 		return nil, err
 	}
-	keys, diags := verify.Secrets("secrets", c.Secrets)
-	tol, d := verify.Tolerance("tolerance", c.Tolerance)
-	if diags = append(diags, d...); len(diags) > 0 {
-		return nil, diags
-	}
-	return &Source{secrets: keys, tolerance: tol, now: time.Now}, nil
+	return &Source{secrets: st.Secrets, tolerance: cmp.Or(st.Tolerance, DefaultTolerance), now: time.Now}, nil
 }
 
 // Signature is a parsed Stripe-Signature header.

@@ -2,7 +2,6 @@ package core_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -24,7 +23,6 @@ import (
 
 	"github.com/hookbridge/hookbridge/core"
 	"github.com/hookbridge/hookbridge/internal/corpus"
-	"github.com/hookbridge/hookbridge/plugins/all"
 )
 
 // delivery is one signed request built from a corpus file.
@@ -310,90 +308,5 @@ func startEngineWithLogger(t *testing.T, cfg string, log *slog.Logger) *core.Eng
 	if err := os.WriteFile(filepath.Join(dir, "config.hcl"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e, err := core.Load(context.Background(), core.Options{
-		ConfigPath: filepath.Join(dir, "config.hcl"),
-		DataDir:    filepath.Join(dir, "data"),
-		Components: all.Definitions(all.Options{Stdout: io.Discard}),
-		Logger:     log,
-		Listen:     "127.0.0.1:0",
-	})
-	if err != nil {
-		var ce *core.ConfigError
-		if asConfigError(err, &ce) {
-			var buf bytes.Buffer
-			_ = ce.Write(&buf, false)
-			t.Fatal(buf.String())
-		}
-		t.Fatal(err)
-	}
-	if err := e.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = e.Shutdown(ctx)
-	})
-	return e
-}
-
-// TestFrontDoor: rejected, filtered and handshake requests never reach the
-// queue; only the accepted one is delivered.
-func TestFrontDoor(t *testing.T) {
-	dest := newDestination(t)
-	e := startEngineWithLogger(t, `
-pipeline "gh" {
-  source "github" {
-    path    = "/gh"
-    secrets = ["s1", "s2"]
-    events  = ["push", "pull_request.*"]
-  }
-  sink "http" "out" { url = "`+dest.URL+`" }
-}
-pipeline "sl" {
-  source "slack" {
-    path    = "/sl"
-    secrets = ["slack-secret"]
-  }
-  sink "http" "out" { url = "`+dest.URL+`" }
-}`, slog.New(slog.DiscardHandler))
-
-	push := []byte(`{"ref":"refs/heads/main"}`)
-	issue := []byte(`{"action":"opened"}`)
-	gh := func(event string, body []byte, secret string) map[string]string {
-		return map[string]string{"X-GitHub-Event": event, "X-Hub-Signature-256": "sha256=" + hexMAC(secret, string(body)), "Content-Type": "application/json"}
-	}
-	type frontCase struct {
-		name   string
-		path   string
-		body   []byte
-		header map[string]string
-		status int
-		reply  string
-	}
-	tests := []frontCase{
-		{"bad signature", "/gh", push, gh("push", push, "wrong"), 401, `{"error":"unauthorized"}`},
-		{"no signature", "/gh", push, map[string]string{"X-GitHub-Event": "push"}, 401, `{"error":"unauthorized"}`},
-		{"filtered type", "/gh", issue, gh("issues", issue, "s2"), 200, `{"status":"ignored","type":"issues.opened"}`},
-		{"accepted", "/gh", push, gh("push", push, "s1"), 202, ""},
-	}
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	hs := []byte(`{"type":"url_verification","challenge":"c-123"}`)
-	tests = append(tests, frontCase{"slack handshake", "/sl", hs, map[string]string{"Content-Type": "application/json", "X-Slack-Request-Timestamp": ts,
-		"X-Slack-Signature": "v0=" + hexMAC("slack-secret", "v0:", ts, ":", string(hs))}, 200, `{"challenge":"c-123"}`})
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			status, body := post(t, e, tt.path, tt.body, tt.header)
-			if status != tt.status || (tt.reply != "" && string(body) != tt.reply) {
-				t.Fatalf("got %d %s, want %d %s", status, body, tt.status, tt.reply)
-			}
-		})
-	}
-	waitStats(t, e, "gh", "out", 1, 0)
-	if n := dest.count(); n != 1 {
-		t.Fatalf("destination got %d requests, want only the accepted push", n)
-	}
-	if d, _, f, _ := e.SinkStats("sl", "out"); d != 0 || f != 0 {
-		t.Fatalf("the handshake reached the queue: delivered=%d failed=%d", d, f)
-	}
+	return loadAndStart(t, dir, nil, log)
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -101,20 +103,29 @@ func startEngine(t *testing.T, files map[string]string, env map[string]string) *
 			t.Fatal(err)
 		}
 	}
+	lookup := func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	}
+	return loadAndStart(t, dir, lookup, nil)
+}
+
+// loadAndStart loads dir/config.hcl with dir/data as data directory,
+// starts it on 127.0.0.1:0 (admin API too) and shuts it down at cleanup.
+func loadAndStart(t *testing.T, dir string, lookupEnv func(string) (string, bool), log *slog.Logger) *core.Engine {
+	t.Helper()
 	e, err := core.Load(context.Background(), core.Options{
-		ConfigPath: filepath.Join(dir, "config.hcl"),
-		DataDir:    filepath.Join(dir, "data"),
-		Components: all.Definitions(all.Options{Stdout: io.Discard}),
-		LookupEnv: func(k string) (string, bool) {
-			v, ok := env[k]
-			return v, ok
-		},
+		ConfigPath:  filepath.Join(dir, "config.hcl"),
+		DataDir:     filepath.Join(dir, "data"),
+		Components:  all.Definitions(all.Options{Stdout: io.Discard}),
+		LookupEnv:   lookupEnv,
+		Logger:      log,
 		Listen:      "127.0.0.1:0",
 		AdminListen: "127.0.0.1:0",
 	})
 	if err != nil {
 		var ce *core.ConfigError
-		if ok := asConfigError(err, &ce); ok {
+		if errors.As(err, &ce) {
 			var buf bytes.Buffer
 			_ = ce.Write(&buf, false)
 			t.Fatalf("config: %s", buf.String())
@@ -130,14 +141,6 @@ func startEngine(t *testing.T, files map[string]string, env map[string]string) *
 		_ = e.Shutdown(ctx)
 	})
 	return e
-}
-
-func asConfigError(err error, target **core.ConfigError) bool {
-	ce, ok := err.(*core.ConfigError)
-	if ok {
-		*target = ce
-	}
-	return ok
 }
 
 func post(t *testing.T, e *core.Engine, path string, body []byte, headers map[string]string) (int, []byte) {

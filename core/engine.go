@@ -134,7 +134,7 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	// Components that decoded are built even when other parts of the
 	// config are wrong, so that one run shows every problem (a script's
 	// syntax error too).
-	e := &Engine{opts: opts, log: log, cfg: cfg, client: delivery.NewClient()}
+	e := &Engine{opts: opts, log: log, cfg: cfg, client: delivery.NewClient(delivery.Egress{DenyPrivate: cfg.Egress.DenyPrivate})}
 	for _, pc := range cfg.Pipelines {
 		p, d := e.build(ctx, cfg, pc)
 		diags = append(diags, d...)
@@ -190,8 +190,15 @@ func (e *Engine) build(ctx context.Context, cfg *config.Config, pc *config.Pipel
 			Transforms: transforms(sc.Transforms),
 			Policy:     delivery.Policy{MaxAttempts: sc.Retry.MaxAttempts, Initial: sc.Retry.Initial, Max: sc.Retry.Max},
 		}
-		if sc.RateLimit > 0 {
-			s.Limiter = rate.NewLimiter(rate.Limit(sc.RateLimit), max(1, int(sc.RateLimit)))
+		rl := sc.RateLimit
+		if c := e.component(ctx, cfg, &sc.Component, &diags); c != nil {
+			s.Sink = c.(sdk.Sink)
+			if pc, ok := c.(sdk.Pacer); ok && rl == 0 {
+				rl = pc.DefaultRateLimit()
+			}
+		}
+		if rl > 0 {
+			s.Limiter = rate.NewLimiter(rate.Limit(rl), max(1, int(rl)))
 		}
 		if sc.Breaker.Failures > 0 {
 			failures := uint32(sc.Breaker.Failures)
@@ -205,9 +212,6 @@ func (e *Engine) build(ctx context.Context, cfg *config.Config, pc *config.Pipel
 					e.log.Warn("circuit breaker "+to.String(), "sink", name, "from", from.String())
 				},
 			})
-		}
-		if c := e.component(ctx, cfg, &sc.Component, &diags); c != nil {
-			s.Sink = c.(sdk.Sink)
 		}
 		p.Sinks = append(p.Sinks, s)
 	}

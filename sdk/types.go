@@ -94,6 +94,12 @@ type Message struct {
 	ContentType string
 	// Header holds outbound header fields set by transforms (lower-case).
 	Header Header
+	// DeliveryID names the (event, sink) delivery and Index the message's
+	// place among the messages of that delivery (a split). Both are set by
+	// the host before Render or Deliver and are the same on every retry,
+	// so a sink can derive an idempotency key from them.
+	DeliveryID string
+	Index      int
 }
 
 // JSON content types used by the host and built-ins.
@@ -219,6 +225,13 @@ type Sink interface {
 // (honouring Retry-After); other statuses are permanent.
 type Interpreter interface {
 	Interpret(ctx context.Context, out *Outbound, resp *Response) Verdict
+}
+
+// Pacer is an optional Sink capability: the requests per second the
+// destination documents, used when the sink block sets no rate_limit
+// (Slack: one message per second per webhook).
+type Pacer interface {
+	DefaultRateLimit() float64
 }
 
 // Deliverer is an optional Sink capability for destinations that are not

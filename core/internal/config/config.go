@@ -68,6 +68,7 @@ const (
 type Config struct {
 	Server    Server
 	Queue     Queue
+	Egress    Egress
 	Pipelines []*Pipeline
 	// Files holds every file read, for rendering diagnostics with
 	// snippets (config files, and scripts named by a diagnostic).
@@ -86,6 +87,12 @@ type Server struct {
 	MaxConcurrency  int
 	// AdminListen is the admin API's address; empty disables it.
 	AdminListen string
+}
+
+// Egress limits where sinks may send. Cloud metadata addresses are always
+// refused.
+type Egress struct {
+	DenyPrivate bool
 }
 
 // Queue is where accepted events are kept.

@@ -24,6 +24,7 @@ import (
 type rawFile struct {
 	Servers   []*rawServer   `hcl:"server,block"`
 	Queues    []*rawQueue    `hcl:"queue,block"`
+	Egresses  []*rawEgress   `hcl:"egress,block"`
 	Pipelines []*rawPipeline `hcl:"pipeline,block"`
 }
 
@@ -36,6 +37,11 @@ type rawQueue struct {
 	MaxStore    hcl.Expression `hcl:"max_store,optional"`
 	AckWait     hcl.Expression `hcl:"ack_wait,optional"`
 	GroupCommit hcl.Expression `hcl:"group_commit,optional"`
+	DefRange    hcl.Range      `hcl:",def_range"`
+}
+
+type rawEgress struct {
+	DenyPrivate hcl.Expression `hcl:"deny_private,optional"`
 	DefRange    hcl.Range      `hcl:",def_range"`
 }
 
@@ -179,6 +185,7 @@ type loader struct {
 	cfg       *Config
 	server    *rawServer
 	queue     *rawQueue
+	egress    *rawEgress
 	pipelines map[string]*Pipeline
 	paths     map[string]*Source
 }
@@ -212,6 +219,16 @@ func (l *loader) file(name string, f *hcl.File) hcl.Diagnostics {
 		}
 		l.queue = q
 		diags = append(diags, l.decodeQueue(q, ectx)...)
+	}
+	for _, eg := range raw.Egresses {
+		if l.egress != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate egress block", Detail: fmt.Sprintf("Only one egress block is allowed; the first is at %s.", l.egress.DefRange), Subject: eg.DefRange.Ptr()})
+			continue
+		}
+		l.egress = eg
+		if v, ok := eval(eg.DenyPrivate, ectx, cty.Bool, &diags); ok {
+			l.cfg.Egress.DenyPrivate = v.True()
+		}
 	}
 	for _, rp := range raw.Pipelines {
 		diags = append(diags, l.pipeline(name, rp, ectx)...)

@@ -26,9 +26,10 @@ type Client struct {
 }
 
 // NewClient returns a client with bounded connections, timeouts and
-// response size.
-func NewClient() *Client {
+// response size, connecting only where egress allows.
+func NewClient(egress Egress) *Client {
 	return &Client{hc: &fasthttp.Client{
+		Dial:                          egress.dialer(DefaultTimeout),
 		Name:                          userAgent,
 		MaxConnsPerHost:               DefaultMaxConnsPerHost,
 		MaxIdleConnDuration:           30 * time.Second,
@@ -72,6 +73,9 @@ func (c *Client) Send(ctx context.Context, out *sdk.Outbound) (*sdk.Response, er
 	req.SetBodyRaw(out.Body)
 	budget := time.Until(deadline).Round(time.Millisecond)
 	if err := c.hc.DoDeadline(req, resp, deadline); err != nil {
+		if errors.Is(err, ErrEgressRefused) {
+			return nil, sdk.Permanent(err)
+		}
 		if errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, fasthttp.ErrDialTimeout) {
 			return nil, fmt.Errorf("no answer within %s: %w", budget, err)
 		}

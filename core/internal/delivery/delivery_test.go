@@ -138,7 +138,7 @@ func TestClientSendsOverRealHTTP(t *testing.T) {
 		_, _ = w.Write([]byte("created"))
 	}))
 	defer srv.Close()
-	c := NewClient()
+	c := NewClient(Egress{})
 	defer c.Close()
 	resp, err := c.Send(context.Background(), &sdk.Outbound{
 		Method: "PUT", URL: srv.URL + "/x",
@@ -164,7 +164,7 @@ func TestClientDoesNotFollowRedirects(t *testing.T) {
 		http.Redirect(w, r, target.URL, http.StatusTemporaryRedirect)
 	}))
 	defer srv.Close()
-	resp, err := NewClient().Send(context.Background(), &sdk.Outbound{Method: "POST", URL: srv.URL})
+	resp, err := NewClient(Egress{}).Send(context.Background(), &sdk.Outbound{Method: "POST", URL: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestClientTimeout(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
 	defer srv.Close()
 	defer close(release)
-	_, err := NewClient().Send(context.Background(), &sdk.Outbound{Method: "POST", URL: srv.URL, Timeout: 50 * time.Millisecond})
+	_, err := NewClient(Egress{}).Send(context.Background(), &sdk.Outbound{Method: "POST", URL: srv.URL, Timeout: 50 * time.Millisecond})
 	if err == nil || !strings.Contains(err.Error(), "no answer within") {
 		t.Fatalf("err = %v", err)
 	}
@@ -192,7 +192,7 @@ func TestClientTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	if _, err := NewClient().Send(ctx, &sdk.Outbound{Method: "POST", URL: srv.URL, Timeout: time.Minute}); err == nil {
+	if _, err := NewClient(Egress{}).Send(ctx, &sdk.Outbound{Method: "POST", URL: srv.URL, Timeout: time.Minute}); err == nil {
 		t.Fatal("want a timeout")
 	}
 	if el := time.Since(start); el > 5*time.Second {

@@ -198,14 +198,14 @@ func (p *Pipeline) Handle(ctx context.Context, s *Sink, d queue.Delivery) {
 	var status int
 	if s.Breaker != nil {
 		_, _ = s.Breaker.Execute(func() (struct{}, error) {
-			v, status = p.attempt(ctx, s, ev)
+			v, status = p.attempt(ctx, s, ev, d.ID())
 			if v.Outcome == sdk.Retry {
 				return struct{}{}, errors.New(v.Reason)
 			}
 			return struct{}{}, nil
 		})
 	} else {
-		v, status = p.attempt(ctx, s, ev)
+		v, status = p.attempt(ctx, s, ev, d.ID())
 	}
 	dur := p.now().Sub(start)
 	log := p.Log.With("pipeline", p.Name, "sink", s.Name, "event_id", ev.ID, "delivery", d.ID().String(), "attempt", d.Attempt())
@@ -217,28 +217,30 @@ func (p *Pipeline) Handle(ctx context.Context, s *Sink, d queue.Delivery) {
 	}
 	a := queue.Attempt{At: start.UTC(), Duration: float64(dur.Microseconds()) / 1000, Status: status, Outcome: v.Outcome.String(), Reason: v.Reason}
 	switch retry, delay := s.Policy.Next(v, d.Attempt(), p.Rand); {
+	// History first, then the counters, then the queue: whoever sees a
+	// count (a test, an operator) finds the record already written.
 	case v.Outcome == sdk.Success:
-		s.Stats.Delivered.Add(1)
 		msg := "delivered"
 		if v.Reason == reasonDropped {
 			msg = reasonDropped
 		}
 		log.Info(msg, "duration", dur)
 		p.record(ctx, d, a, queue.StateSucceeded, time.Time{})
+		s.Stats.Delivered.Add(1)
 		_ = d.Ack()
 	case retry:
-		s.Stats.Retried.Add(1)
 		log.Warn("attempt failed; will retry", "reason", v.Reason, "retry_in", delay.Round(time.Millisecond), "duration", dur)
 		p.record(ctx, d, a, queue.StateRetrying, start.Add(delay))
+		s.Stats.Retried.Add(1)
 		_ = d.Nak(delay)
 	default:
-		s.Stats.Failed.Add(1)
 		why := "permanent failure"
 		if v.Outcome == sdk.Retry {
 			why = fmt.Sprintf("out of attempts (%d)", s.Policy.MaxAttempts)
 		}
 		log.Error("delivery failed: "+why+"; dead-lettered", "reason", v.Reason, "duration", dur)
 		p.record(ctx, d, a, queue.StateDead, time.Time{})
+		s.Stats.Failed.Add(1)
 		_ = d.Term(v.Reason)
 	}
 }
@@ -294,7 +296,7 @@ const reasonDropped = "dropped by transform"
 // attempt runs the transforms and delivers every resulting message. A
 // split event that fails part-way is retried whole: delivery is at least
 // once.
-func (p *Pipeline) attempt(ctx context.Context, s *Sink, ev *sdk.Event) (sdk.Verdict, int) {
+func (p *Pipeline) attempt(ctx context.Context, s *Sink, ev *sdk.Event, id queue.DeliveryID) (sdk.Verdict, int) {
 	msgs := []sdk.Message{sdk.MessageFromEvent(ev)}
 	var err error
 	for _, chain := range [][]sdk.Transform{p.Transforms, s.Transforms} {
@@ -306,7 +308,8 @@ func (p *Pipeline) attempt(ctx context.Context, s *Sink, ev *sdk.Event) (sdk.Ver
 		return sdk.Verdict{Outcome: sdk.Success, Reason: reasonDropped}, 0
 	}
 	status := 0
-	for _, m := range msgs {
+	for i, m := range msgs {
+		m.DeliveryID, m.Index = id.String(), i
 		v, st := p.deliver(ctx, s, m)
 		status = st
 		if v.Outcome != sdk.Success {

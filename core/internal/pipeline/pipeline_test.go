@@ -48,7 +48,7 @@ func (c *collector) Deliver(_ context.Context, m sdk.Message) error {
 func newPipeline(t *testing.T, src sdk.Source, capacity int, sinks ...*Sink) *Pipeline {
 	t.Helper()
 	q := queue.NewMemory(capacity)
-	p := &Pipeline{Name: "p", SourceType: "test", Source: src, Sinks: sinks, Queue: q, Log: slog.New(slog.DiscardHandler), Sender: delivery.NewClient()}
+	p := &Pipeline{Name: "p", SourceType: "test", Source: src, Sinks: sinks, Queue: q, Log: slog.New(slog.DiscardHandler), Sender: delivery.NewClient(delivery.Egress{})}
 	if err := q.Declare(context.Background(), "p", p.Consumers()); err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func fakeEnv(name string) (string, bool) {
 	switch {
 	case strings.HasSuffix(name, "_URL"):
 		return "https://example.test/" + strings.ToLower(name), true
-	case name == "STANDARD_WEBHOOKS_SECRET":
+	case name == "STANDARD_WEBHOOKS_SECRET", strings.HasSuffix(name, "_SIGNING_SECRET"):
 		return "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", true
 	}
 	return "test-" + strings.ToLower(name), true

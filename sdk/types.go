@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -119,6 +120,26 @@ func IsJSONContentType(ct string) bool {
 	}
 	ct = strings.ToLower(strings.TrimSpace(ct))
 	return ct == "application/json" || (strings.HasPrefix(ct, "application/") && strings.HasSuffix(ct, "+json"))
+}
+
+// Object reads the body as a JSON object, the shape chat APIs take. A
+// string body (raw text, or a JSON string) becomes {textField: text}.
+// Anything else is an error.
+func (m *Message) Object(textField string) (map[string]any, error) {
+	if !m.IsJSON() {
+		return map[string]any{textField: string(m.Body)}, nil
+	}
+	var v any
+	if err := json.Unmarshal(m.Body, &v); err != nil {
+		return nil, err
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		return x, nil
+	case string:
+		return map[string]any{textField: x}, nil
+	}
+	return nil, fmt.Errorf("a message must be a JSON object or a string, not %.40s", m.Body)
 }
 
 // MessageFromEvent is the first message of a chain: the event's own body.

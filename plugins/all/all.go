@@ -3,13 +3,16 @@ package all
 import (
 	"io"
 
+	"github.com/hookbridge/hookbridge/plugins/discord"
 	"github.com/hookbridge/hookbridge/plugins/github"
+	"github.com/hookbridge/hookbridge/plugins/githubsink"
 	"github.com/hookbridge/hookbridge/plugins/gitlab"
 	"github.com/hookbridge/hookbridge/plugins/http"
 	"github.com/hookbridge/hookbridge/plugins/javascript"
 	logsink "github.com/hookbridge/hookbridge/plugins/log"
 	"github.com/hookbridge/hookbridge/plugins/shopify"
 	"github.com/hookbridge/hookbridge/plugins/slack"
+	"github.com/hookbridge/hookbridge/plugins/slacksink"
 	"github.com/hookbridge/hookbridge/plugins/standardwebhooks"
 	"github.com/hookbridge/hookbridge/plugins/stripe"
 	"github.com/hookbridge/hookbridge/sdk"
@@ -36,6 +39,9 @@ func Definitions(opts Options) []sdk.Definition {
 		standardwebhooks.Definition(),
 		javascript.Definition(),
 		http.SinkDefinition(),
+		slacksink.Definition(),
+		discord.Definition(),
+		githubsink.Definition(),
 		logsink.Definition(opts.Stdout),
 	}
 }

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hookbridge/hookbridge/plugins/internal/verify"
 	"github.com/hookbridge/hookbridge/sdk"
 	"github.com/hookbridge/hookbridge/sdk/schema"
 )
@@ -28,12 +30,24 @@ func SinkDefinition() sdk.Definition {
 				{Name: "headers", Type: schema.Map(schema.String), Sensitive: true, Description: "Static headers on every request; headers set by a transform's message() override them."},
 				{Name: "timeout", Type: schema.String, Default: DefaultSinkTimeout.String(), Description: "Deadline of one attempt."},
 			},
+			Blocks: []schema.NestedBlock{{
+				Name: "signing",
+				Block: schema.Block{
+					Description: "Sign requests the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature) so receivers can verify and de-duplicate them.",
+					Attributes: []schema.Attribute{
+						{Name: "secret", Type: schema.String, Required: true, Sensitive: true, Description: "whsec_ followed by base64 (give the receiver the same string)."},
+					},
+				},
+			}},
 		},
 		New: func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return NewSink(ctx, cfg) },
 	}
 }
 
 type sinkConfig struct {
+	Signing *struct {
+		Secret sdk.Secret `json:"secret"`
+	} `json:"signing"`
 	URL     sdk.Secret        `json:"url"`
 	Method  string            `json:"method"`
 	Headers map[string]string `json:"headers"`
@@ -42,6 +56,8 @@ type sinkConfig struct {
 
 // Sink renders messages into requests for one URL.
 type Sink struct {
+	signKey []byte
+	now     func() time.Time
 	url     string
 	method  string
 	header  sdk.Header
@@ -62,7 +78,14 @@ func NewSink(_ context.Context, cfg sdk.Config) (*Sink, error) {
 		// The URL itself is not repeated: it may hold a token.
 		diags = append(diags, sdk.Diagnostic{Summary: "Invalid url", Detail: "url must be an absolute http:// or https:// URL with a host.", Attribute: "url"})
 	}
-	s := &Sink{url: c.URL.Reveal(), method: strings.ToUpper(c.Method), header: sdk.Header{}, timeout: DefaultSinkTimeout}
+	s := &Sink{url: c.URL.Reveal(), method: strings.ToUpper(c.Method), header: sdk.Header{}, timeout: DefaultSinkTimeout, now: time.Now}
+	if c.Signing != nil {
+		key, err := verify.DecodeWhsec(c.Signing.Secret.Reveal())
+		if err != nil {
+			diags = append(diags, sdk.Diagnostic{Summary: "Invalid signing secret", Detail: err.Error(), Attribute: "signing.secret"})
+		}
+		s.signKey = key
+	}
 	switch s.method {
 	case http.MethodPost, http.MethodPut, http.MethodPatch:
 	default:
@@ -100,7 +123,25 @@ func (s *Sink) Render(_ context.Context, msg sdk.Message) (*sdk.Outbound, error)
 	for k, v := range msg.Header {
 		h[k] = v
 	}
+	if s.signKey != nil {
+		// The id is the same on every retry of this message, so the
+		// receiver can de-duplicate; the timestamp is the attempt's.
+		id := webhookID(msg)
+		ts := s.now().Unix()
+		h.Set("webhook-id", id)
+		h.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
+		h.Set("webhook-signature", verify.StandardSignature(s.signKey, id, ts, msg.Body))
+	}
 	return &sdk.Outbound{Method: s.method, URL: s.url, Header: h, Body: msg.Body, Timeout: s.timeout}, nil
+}
+
+// webhookID names a message stably: its delivery and its place in it.
+func webhookID(m sdk.Message) string {
+	id := m.DeliveryID
+	if id == "" && m.Event != nil {
+		id = m.Event.Pipeline + "." + m.Event.ID
+	}
+	return "msg_" + id + "_" + strconv.Itoa(m.Index)
 }
 
 // Close does nothing; the host owns the HTTP client.

@@ -66,16 +66,7 @@ func New(_ context.Context, cfg sdk.Config) (*Source, error) {
 }
 
 // DecodeSecret turns "whsec_BASE64" (or bare BASE64) into the HMAC key.
-func DecodeSecret(s string) ([]byte, error) {
-	b, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, "whsec_"))
-	if err != nil {
-		return nil, fmt.Errorf("not whsec_ followed by standard base64")
-	}
-	if len(b) < 16 {
-		return nil, fmt.Errorf("the key is %d bytes; Standard Webhooks keys are 24 to 64 bytes", len(b))
-	}
-	return b, nil
-}
+func DecodeSecret(s string) ([]byte, error) { return verify.DecodeWhsec(s) }
 
 // ParseSignatures reads "v1,BASE64 v1,BASE64 ..."; other versions are
 // ignored, so a sender can add a future scheme beside v1.
@@ -115,9 +106,7 @@ func (s *Source) Receive(_ context.Context, req *sdk.Request) (sdk.Receipt, erro
 	if err != nil {
 		return sdk.Receipt{}, sdk.Unauthorized(err)
 	}
-	mac := func(k []byte) []byte {
-		return verify.HMAC(sha256.New, k, []byte(id), []byte("."), []byte(tsText), []byte("."), req.Body)
-	}
+	mac := func(k []byte) []byte { return verify.StandardMAC(k, id, tsText, req.Body) }
 	if !verify.AnyMatch(s.keys, mac, sigs) {
 		return sdk.Receipt{}, sdk.Unauthorized(verify.ErrMismatch)
 	}

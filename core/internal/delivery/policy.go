@@ -1,22 +1,19 @@
 package delivery
 
 import (
-	"fmt"
 	"math/rand/v2"
-	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hookbridge/hookbridge/sdk"
 )
 
 // MaxRetryAfter caps how long a destination may ask us to wait.
-const MaxRetryAfter = time.Hour
+const MaxRetryAfter = sdk.MaxRetryAfter
 
 // Classify is the default reading of an attempt's result: a transport
-// error or 408, 425, 429 and 5xx retry (429 and 503 honour Retry-After);
-// 2xx succeeds; any other status is permanent.
+// error retries unless it is permanent; a response is read by
+// sdk.ClassifyResponse (2xx success; 408, 425, 429 and 5xx retry, 429 and
+// 503 honouring Retry-After; other statuses permanent).
 func Classify(resp *sdk.Response, err error, now time.Time) sdk.Verdict {
 	if err != nil {
 		if sdk.IsPermanent(err) {
@@ -24,55 +21,12 @@ func Classify(resp *sdk.Response, err error, now time.Time) sdk.Verdict {
 		}
 		return sdk.Verdict{Outcome: sdk.Retry, Reason: err.Error()}
 	}
-	code := resp.StatusCode
-	switch {
-	case code >= 200 && code < 300:
-		return sdk.Verdict{Outcome: sdk.Success, Reason: strconv.Itoa(code)}
-	case code == http.StatusRequestTimeout, code == http.StatusTooEarly, code == http.StatusTooManyRequests, code >= 500:
-		v := sdk.Verdict{Outcome: sdk.Retry, Reason: statusReason(code)}
-		if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
-			if d, ok := ParseRetryAfter(resp.Header.Get("retry-after"), now); ok {
-				v.RetryAfter = d
-			}
-		}
-		return v
-	default:
-		return sdk.Verdict{Outcome: sdk.Fail, Reason: statusReason(code)}
-	}
+	return sdk.ClassifyResponse(resp, now)
 }
 
-func statusReason(code int) string {
-	if t := http.StatusText(code); t != "" {
-		return fmt.Sprintf("%d %s", code, t)
-	}
-	return strconv.Itoa(code)
-}
-
-// ParseRetryAfter reads a Retry-After value: delay-seconds or an HTTP
-// date. The result is capped at MaxRetryAfter; a date in the past is 0.
+// ParseRetryAfter reads a Retry-After value; see sdk.ParseRetryAfter.
 func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	var d time.Duration
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		if secs > int64(MaxRetryAfter/time.Second) {
-			return MaxRetryAfter, true
-		}
-		d = time.Duration(secs) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now)
-		if d < 0 {
-			d = 0
-		}
-	} else {
-		return 0, false
-	}
-	return min(d, MaxRetryAfter), true
+	return sdk.ParseRetryAfter(v, now)
 }
 
 // Policy is a sink's retry policy.

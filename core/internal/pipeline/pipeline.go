@@ -351,18 +351,17 @@ func (p *Pipeline) deliver(ctx context.Context, s *Sink, m sdk.Message) (sdk.Ver
 		return delivery.Classify(nil, fmt.Errorf("render: %w", err), p.now()), 0
 	}
 	resp, err := p.Sender.Send(ctx, out)
-	var v sdk.Verdict
-	if in, ok := s.Sink.(sdk.Interpreter); ok && err == nil {
-		v = in.Interpret(ctx, out, resp)
-	} else {
-		v = delivery.Classify(resp, err, p.now())
-	}
 	status := 0
 	if resp != nil {
 		status = resp.StatusCode
-		if v.Outcome != sdk.Success && len(resp.Body) > 0 {
-			v.Reason += ": " + snippet(resp.Body)
-		}
+	}
+	if in, ok := s.Sink.(sdk.Interpreter); ok && err == nil {
+		// The sink reads the answer and words the reason itself.
+		return in.Interpret(ctx, out, resp), status
+	}
+	v := delivery.Classify(resp, err, p.now())
+	if v.Outcome != sdk.Success && resp != nil && len(resp.Body) > 0 {
+		v.Reason += ": " + snippet(resp.Body)
 	}
 	return v, status
 }

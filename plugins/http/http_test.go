@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookbridge/hookbridge/plugins/internal/verify"
 	"github.com/hookbridge/hookbridge/sdk"
 )
 
@@ -214,5 +215,37 @@ func TestSourceHMACConfigErrors(t *testing.T) {
 	}
 	if len(want) != 0 {
 		t.Fatalf("missing diagnostics for %v in %v", want, ds)
+	}
+}
+
+// TestSigningMatchesSpecVector: the signature the sink sends is the one
+// the Standard Webhooks specification publishes for its test vector.
+func TestSigningMatchesSpecVector(t *testing.T) {
+	key, err := verify.DecodeWhsec("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := verify.StandardSignature(key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, []byte(`{"test": 2432232314}`))
+	if want := "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="; got != want {
+		t.Fatalf("signature %s, want the spec's %s", got, want)
+	}
+	s, err := NewSink(context.Background(), conf(t, map[string]any{
+		"url": "https://example.test/", "method": "POST", "timeout": "1s",
+		"signing": map[string]any{"secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.now = func() time.Time { return time.Unix(1614265330, 0) }
+	msg := sdk.Message{Body: []byte(`{"test": 2432232314}`), ContentType: sdk.ContentTypeJSON, DeliveryID: "p.out.7", Index: 1}
+	out, _ := s.Render(context.Background(), msg)
+	id := out.Header.Get("webhook-id")
+	if id != "msg_p.out.7_1" || out.Header.Get("webhook-timestamp") != "1614265330" ||
+		out.Header.Get("webhook-signature") != verify.StandardSignature(key, id, 1614265330, msg.Body) {
+		t.Fatalf("headers %v", out.Header)
+	}
+	again, _ := s.Render(context.Background(), msg)
+	if again.Header.Get("webhook-id") != id {
+		t.Fatal("webhook-id differs between renders of the same message")
 	}
 }

@@ -1,0 +1,171 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	pb "github.com/hookbridge/hookbridge/sdk/proto/hookbridge/v1"
+
+	"github.com/hookbridge/hookbridge/sdk"
+)
+
+// server is the plugin side: it builds component instances from the
+// definitions it was given and answers the host's calls on them.
+type server struct {
+	pb.UnimplementedPluginServer
+	name, version string
+	defs          map[pb.Kind]map[string]sdk.Definition
+	order         []sdk.Definition
+	log           *slog.Logger
+
+	mu        sync.Mutex
+	instances map[string]sdk.Component
+	next      atomic.Uint64
+}
+
+func newServer(name, version string, defs []sdk.Definition, log *slog.Logger) (*server, error) {
+	s := &server{name: name, version: version, defs: map[pb.Kind]map[string]sdk.Definition{}, instances: map[string]sdk.Component{}, log: log}
+	for _, d := range defs {
+		if err := d.Validate(); err != nil {
+			return nil, err
+		}
+		k := pb.Kind(d.Kind)
+		if s.defs[k] == nil {
+			s.defs[k] = map[string]sdk.Definition{}
+		}
+		if _, dup := s.defs[k][d.Name]; dup {
+			return nil, fmt.Errorf("%s %q is defined twice", d.Kind, d.Name)
+		}
+		s.defs[k][d.Name] = d
+		s.order = append(s.order, d)
+	}
+	return s, nil
+}
+
+func (s *server) Describe(context.Context, *pb.DescribeRequest) (*pb.DescribeResponse, error) {
+	resp := &pb.DescribeResponse{PluginName: s.name, PluginVersion: s.version, SdkVersion: sdk.Version, ProtocolVersion: ProtocolVersion}
+	for _, d := range s.order {
+		resp.Components = append(resp.Components, &pb.Component{Kind: pb.Kind(d.Kind), Name: d.Name, Description: d.Description, Schema: blockToPB(d.Schema)})
+	}
+	return resp, nil
+}
+
+func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.ConfigureResponse, error) {
+	d, ok := s.defs[req.Kind][req.Name]
+	if !ok {
+		return &pb.ConfigureResponse{Error: errorToPB(fmt.Errorf("this plugin has no %s %q", sdk.Kind(req.Kind), req.Name))}, nil
+	}
+	c, err := d.Build(ctx, sdk.Config{Values: req.ValuesJson, BaseDir: req.BaseDir, Pipeline: req.Pipeline, Name: req.InstanceName,
+		Logger: s.log.With("pipeline", req.Pipeline, sdk.Kind(req.Kind).String(), req.Name)})
+	if err != nil {
+		return &pb.ConfigureResponse{Error: errorToPB(err)}, nil
+	}
+	id := strconv.FormatUint(s.next.Add(1), 10)
+	s.mu.Lock()
+	s.instances[id] = c
+	s.mu.Unlock()
+	caps := &pb.Capabilities{}
+	if ml, ok := c.(sdk.MethodLister); ok {
+		caps.Methods = ml.Methods()
+	}
+	_, caps.Interpreter = c.(sdk.Interpreter)
+	_, caps.Deliverer = c.(sdk.Deliverer)
+	if p, ok := c.(sdk.Pacer); ok {
+		caps.DefaultRateLimit = p.DefaultRateLimit()
+	}
+	return &pb.ConfigureResponse{InstanceId: id, Capabilities: caps}, nil
+}
+
+func (s *server) instance(id string) (sdk.Component, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.instances[id]
+	if !ok {
+		return nil, fmt.Errorf("no component instance %q (the plugin restarted?)", id)
+	}
+	return c, nil
+}
+
+func as[T any](s *server, id string) (T, error) {
+	var zero T
+	c, err := s.instance(id)
+	if err != nil {
+		return zero, err
+	}
+	t, ok := c.(T)
+	if !ok {
+		return zero, sdk.Permanent(fmt.Errorf("instance %s does not support this call", id))
+	}
+	return t, nil
+}
+
+func (s *server) Receive(ctx context.Context, req *pb.ReceiveRequest) (*pb.ReceiveResponse, error) {
+	src, err := as[sdk.Source](s, req.InstanceId)
+	if err != nil {
+		return &pb.ReceiveResponse{Error: errorToPB(err)}, nil
+	}
+	rec, err := src.Receive(ctx, requestFromPB(req.Request))
+	if err != nil {
+		return &pb.ReceiveResponse{Error: errorToPB(err)}, nil
+	}
+	return &pb.ReceiveResponse{Event: eventToPB(rec.Event), Reply: responseToPB(rec.Reply)}, nil
+}
+
+func (s *server) Transform(ctx context.Context, req *pb.TransformRequest) (*pb.TransformResponse, error) {
+	t, err := as[sdk.Transform](s, req.InstanceId)
+	if err != nil {
+		return &pb.TransformResponse{Error: errorToPB(err)}, nil
+	}
+	out, err := t.Transform(ctx, messageFromPB(req.Message))
+	if err != nil {
+		return &pb.TransformResponse{Error: errorToPB(err)}, nil
+	}
+	resp := &pb.TransformResponse{Messages: make([]*pb.Message, len(out))}
+	for i, m := range out {
+		resp.Messages[i] = messageToPB(m)
+	}
+	return resp, nil
+}
+
+func (s *server) Render(ctx context.Context, req *pb.RenderRequest) (*pb.RenderResponse, error) {
+	sk, err := as[sdk.Sink](s, req.InstanceId)
+	if err != nil {
+		return &pb.RenderResponse{Error: errorToPB(err)}, nil
+	}
+	out, err := sk.Render(ctx, messageFromPB(req.Message))
+	if err != nil {
+		return &pb.RenderResponse{Error: errorToPB(err)}, nil
+	}
+	return &pb.RenderResponse{Outbound: outboundToPB(out)}, nil
+}
+
+func (s *server) Interpret(ctx context.Context, req *pb.InterpretRequest) (*pb.InterpretResponse, error) {
+	in, err := as[sdk.Interpreter](s, req.InstanceId)
+	if err != nil {
+		return &pb.InterpretResponse{Verdict: verdictToPB(sdk.Verdict{Outcome: sdk.Retry, Reason: err.Error()})}, nil
+	}
+	return &pb.InterpretResponse{Verdict: verdictToPB(in.Interpret(ctx, outboundFromPB(req.Outbound), responseFromPB(req.Response)))}, nil
+}
+
+func (s *server) Deliver(ctx context.Context, req *pb.DeliverRequest) (*pb.DeliverResponse, error) {
+	dl, err := as[sdk.Deliverer](s, req.InstanceId)
+	if err != nil {
+		return &pb.DeliverResponse{Error: errorToPB(err)}, nil
+	}
+	return &pb.DeliverResponse{Error: errorToPB(dl.Deliver(ctx, messageFromPB(req.Message)))}, nil
+}
+
+func (s *server) Close(ctx context.Context, req *pb.CloseRequest) (*pb.CloseResponse, error) {
+	s.mu.Lock()
+	c, ok := s.instances[req.InstanceId]
+	delete(s.instances, req.InstanceId)
+	s.mu.Unlock()
+	if !ok {
+		return &pb.CloseResponse{}, nil
+	}
+	return &pb.CloseResponse{Error: errorToPB(c.Close(ctx))}, nil
+}

@@ -39,3 +39,33 @@ func TestSDKImportsNoHostPackage(t *testing.T) {
 		t.Fatalf("go list did not list %s/sdk; is the test running in sdk/?", module)
 	}
 }
+
+// TestExamplePluginsImportOnlySDK: the example plugins are written the way
+// a third party would: sdk and its sub-packages only, nothing of the host.
+func TestExamplePluginsImportOnlySDK(t *testing.T) {
+	mod, err := exec.Command("go", "list", "-m").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	module := strings.TrimSpace(string(mod))
+	cmd := exec.Command("go", "list", "-deps", "./plugins/examples/...")
+	cmd.Dir = ".."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	n := 0
+	for _, p := range strings.Fields(string(out)) {
+		if !strings.HasPrefix(p, module+"/") {
+			continue
+		}
+		n++
+		rest := strings.TrimPrefix(p, module+"/")
+		if !strings.HasPrefix(rest, "sdk") && !strings.HasPrefix(rest, "plugins/examples/") {
+			t.Errorf("an example plugin depends on host package %s", p)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no example plugin listed")
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
+	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
@@ -52,18 +54,49 @@ type ServeOpts struct {
 func Serve(opts ServeOpts) {
 	log := opts.Logger
 	if log == nil {
-		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+		log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{ReplaceAttr: hclogShape}))
 	}
 	srv, err := newServer(opts.Name, opts.Version, opts.Components, log)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hookbridge plugin:", err)
 		os.Exit(1)
 	}
+	go exitWithHost(os.Getppid())
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: map[int]goplugin.PluginSet{ProtocolVersion: {PluginName: &GRPCPlugin{server: srv}}},
 		GRPCServer:       GRPCServer,
 	})
+}
+
+// hclogShape names slog's JSON fields the way hclog does (@level,
+// @message, @timestamp), so go-plugin re-logs each line through the host's
+// logger at its level, tagged with the plugin.
+func hclogShape(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) > 0 {
+		return a
+	}
+	switch a.Key {
+	case slog.LevelKey:
+		return slog.String("@level", strings.ToLower(a.Value.String()))
+	case slog.MessageKey:
+		return slog.Attr{Key: "@message", Value: a.Value}
+	case slog.TimeKey:
+		return slog.Attr{Key: "@timestamp", Value: a.Value}
+	}
+	return a
+}
+
+// exitWithHost ends the plugin when the host process is gone (killed with
+// SIGKILL, so it could not stop its plugins): the plugin is re-parented
+// and its parent pid changes.
+func exitWithHost(ppid int) {
+	for {
+		time.Sleep(time.Second)
+		if os.Getppid() != ppid {
+			os.Exit(0)
+		}
+	}
 }
 
 // GRPCServer builds the plugin's gRPC server with hookbridge's limits.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -13,9 +14,30 @@ import (
 	"github.com/hookbridge/hookbridge/sdk"
 )
 
-// Client is the host side of one plugin process.
+// Client is the host side of one plugin. When the plugin process is
+// restarted, Swap points the same Client at the new process, and every
+// component built from it configures itself again on first use.
 type Client struct {
+	mu  sync.RWMutex
 	rpc pb.PluginClient
+	gen uint64
+}
+
+// Swap takes over the connection of a newer Client (a restarted process).
+func (c *Client) Swap(newer *Client) {
+	newer.mu.RLock()
+	rpc := newer.rpc
+	newer.mu.RUnlock()
+	c.mu.Lock()
+	c.rpc = rpc
+	c.gen++
+	c.mu.Unlock()
+}
+
+func (c *Client) current() (pb.PluginClient, uint64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.rpc, c.gen
 }
 
 // Description is what a plugin says about itself.
@@ -30,7 +52,8 @@ type Description struct {
 // Describe asks the plugin for its name, version and components. The
 // returned definitions build components backed by this plugin process.
 func (c *Client) Describe(ctx context.Context) (*Description, error) {
-	r, err := c.rpc.Describe(ctx, &pb.DescribeRequest{}, CallOptions()...)
+	rpc, _ := c.current()
+	r, err := rpc.Describe(ctx, &pb.DescribeRequest{}, CallOptions()...)
 	if err != nil {
 		return nil, transport(err)
 	}
@@ -54,15 +77,10 @@ func transport(err error) error {
 }
 
 func (c *Client) configure(ctx context.Context, kind sdk.Kind, name string, cfg sdk.Config) (sdk.Component, error) {
-	r, err := c.rpc.Configure(ctx, &pb.ConfigureRequest{Kind: pb.Kind(kind), Name: name, ValuesJson: cfg.Values, BaseDir: cfg.BaseDir,
-		Pipeline: cfg.Pipeline, InstanceName: cfg.Name}, CallOptions()...)
-	if err != nil {
-		return nil, transport(err)
+	rm := &remote{c: c, kind: kind, name: name, cfg: cfg}
+	if _, _, err := rm.ensure(ctx); err != nil {
+		return nil, err
 	}
-	if r.Error != nil {
-		return nil, errorFromPB(r.Error)
-	}
-	rm := &remote{rpc: c.rpc, id: r.InstanceId, caps: r.Capabilities}
 	switch kind {
 	case sdk.KindSource:
 		return &remoteSource{rm}, nil
@@ -70,7 +88,7 @@ func (c *Client) configure(ctx context.Context, kind sdk.Kind, name string, cfg 
 		return &remoteTransform{rm}, nil
 	case sdk.KindSink:
 		sk := remoteSink{rm}
-		switch caps := r.Capabilities; {
+		switch caps := rm.capabilities(); {
 		case caps.GetInterpreter() && caps.GetDeliverer():
 			return &remoteSinkInterpreterDeliverer{sk}, nil
 		case caps.GetInterpreter():
@@ -83,18 +101,64 @@ func (c *Client) configure(ctx context.Context, kind sdk.Kind, name string, cfg 
 	return nil, fmt.Errorf("unknown component kind %d", kind)
 }
 
+// remote is one component instance in the plugin process.
 type remote struct {
+	c    *Client
+	kind sdk.Kind
+	name string
+	cfg  sdk.Config
+
+	mu   sync.Mutex
 	rpc  pb.PluginClient
 	id   string
+	gen  uint64
 	caps *pb.Capabilities
+	ok   bool
+}
+
+// ensure returns the connection and instance id to call, configuring the
+// instance on the current process first when needed (the first call, or
+// the first after a restart).
+func (r *remote) ensure(ctx context.Context) (pb.PluginClient, string, error) {
+	rpc, gen := r.c.current()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ok && gen == r.gen {
+		return r.rpc, r.id, nil
+	}
+	resp, err := rpc.Configure(ctx, &pb.ConfigureRequest{Kind: pb.Kind(r.kind), Name: r.name, ValuesJson: r.cfg.Values, BaseDir: r.cfg.BaseDir,
+		Pipeline: r.cfg.Pipeline, InstanceName: r.cfg.Name}, CallOptions()...)
+	if err != nil {
+		return nil, "", transport(err)
+	}
+	if resp.Error != nil {
+		return nil, "", errorFromPB(resp.Error)
+	}
+	r.rpc, r.id, r.gen, r.caps, r.ok = rpc, resp.InstanceId, gen, resp.Capabilities, true
+	return r.rpc, r.id, nil
 }
 
 func (r *remote) call() []grpc.CallOption { return CallOptions() }
 
+func (r *remote) capabilities() *pb.Capabilities {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.caps
+}
+
+// Close closes the instance on the current process; one never configured
+// there has nothing to close.
 func (r *remote) Close(ctx context.Context) error {
+	_, gen := r.c.current()
+	r.mu.Lock()
+	rpc, id, live := r.rpc, r.id, r.ok && gen == r.gen
+	r.mu.Unlock()
+	if !live {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	resp, err := r.rpc.Close(ctx, &pb.CloseRequest{InstanceId: r.id}, r.call()...)
+	resp, err := rpc.Close(ctx, &pb.CloseRequest{InstanceId: id}, r.call()...)
 	if err != nil {
 		return transport(err)
 	}
@@ -104,14 +168,18 @@ func (r *remote) Close(ctx context.Context) error {
 type remoteSource struct{ *remote }
 
 func (s *remoteSource) Methods() []string {
-	if m := s.caps.GetMethods(); len(m) > 0 {
+	if m := s.capabilities().GetMethods(); len(m) > 0 {
 		return m
 	}
 	return []string{"POST"}
 }
 
 func (s *remoteSource) Receive(ctx context.Context, req *sdk.Request) (sdk.Receipt, error) {
-	r, err := s.rpc.Receive(ctx, &pb.ReceiveRequest{InstanceId: s.id, Request: requestToPB(req)}, s.call()...)
+	rpc, id, err := s.ensure(ctx)
+	if err != nil {
+		return sdk.Receipt{}, err
+	}
+	r, err := rpc.Receive(ctx, &pb.ReceiveRequest{InstanceId: id, Request: requestToPB(req)}, s.call()...)
 	if err != nil {
 		return sdk.Receipt{}, transport(err)
 	}
@@ -124,7 +192,11 @@ func (s *remoteSource) Receive(ctx context.Context, req *sdk.Request) (sdk.Recei
 type remoteTransform struct{ *remote }
 
 func (t *remoteTransform) Transform(ctx context.Context, m sdk.Message) ([]sdk.Message, error) {
-	r, err := t.rpc.Transform(ctx, &pb.TransformRequest{InstanceId: t.id, Message: messageToPB(m)}, t.call()...)
+	rpc, id, err := t.ensure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := rpc.Transform(ctx, &pb.TransformRequest{InstanceId: id, Message: messageToPB(m)}, t.call()...)
 	if err != nil {
 		return nil, transport(err)
 	}
@@ -143,10 +215,14 @@ func (t *remoteTransform) Transform(ctx context.Context, m sdk.Message) ([]sdk.M
 
 type remoteSink struct{ *remote }
 
-func (s *remoteSink) DefaultRateLimit() float64 { return s.caps.GetDefaultRateLimit() }
+func (s *remoteSink) DefaultRateLimit() float64 { return s.capabilities().GetDefaultRateLimit() }
 
 func (s *remoteSink) Render(ctx context.Context, m sdk.Message) (*sdk.Outbound, error) {
-	r, err := s.rpc.Render(ctx, &pb.RenderRequest{InstanceId: s.id, Message: messageToPB(m)}, s.call()...)
+	rpc, id, err := s.ensure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := rpc.Render(ctx, &pb.RenderRequest{InstanceId: id, Message: messageToPB(m)}, s.call()...)
 	if err != nil {
 		return nil, transport(err)
 	}
@@ -160,7 +236,11 @@ func (s *remoteSink) Render(ctx context.Context, m sdk.Message) (*sdk.Outbound, 
 }
 
 func (s *remoteSink) interpret(ctx context.Context, out *sdk.Outbound, resp *sdk.Response) sdk.Verdict {
-	r, err := s.rpc.Interpret(ctx, &pb.InterpretRequest{InstanceId: s.id, Outbound: outboundToPB(out), Response: responseToPB(resp)}, s.call()...)
+	rpc, id, err := s.ensure(ctx)
+	if err != nil {
+		return sdk.Verdict{Outcome: sdk.Retry, Reason: err.Error()}
+	}
+	r, err := rpc.Interpret(ctx, &pb.InterpretRequest{InstanceId: id, Outbound: outboundToPB(out), Response: responseToPB(resp)}, s.call()...)
 	if err != nil {
 		return sdk.Verdict{Outcome: sdk.Retry, Reason: transport(err).Error()}
 	}
@@ -168,7 +248,11 @@ func (s *remoteSink) interpret(ctx context.Context, out *sdk.Outbound, resp *sdk
 }
 
 func (s *remoteSink) deliver(ctx context.Context, m sdk.Message) error {
-	r, err := s.rpc.Deliver(ctx, &pb.DeliverRequest{InstanceId: s.id, Message: messageToPB(m)}, s.call()...)
+	rpc, id, err := s.ensure(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := rpc.Deliver(ctx, &pb.DeliverRequest{InstanceId: id, Message: messageToPB(m)}, s.call()...)
 	if err != nil {
 		return transport(err)
 	}

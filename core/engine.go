@@ -21,6 +21,7 @@ import (
 	"github.com/hookbridge/hookbridge/core/internal/delivery"
 	"github.com/hookbridge/hookbridge/core/internal/ingress"
 	"github.com/hookbridge/hookbridge/core/internal/pipeline"
+	"github.com/hookbridge/hookbridge/core/internal/pluginhost"
 	"github.com/hookbridge/hookbridge/core/internal/queue"
 	"github.com/hookbridge/hookbridge/core/internal/registry"
 	"github.com/hookbridge/hookbridge/sdk"
@@ -43,6 +44,8 @@ type Options struct {
 	Listen string
 	// AdminListen, when set, replaces server.admin_listen.
 	AdminListen string
+	// PluginDirs are searched for hookbridge-plugin-NAME binaries.
+	PluginDirs []string
 }
 
 // ConfigError carries every configuration problem found, with the files
@@ -76,6 +79,7 @@ type Engine struct {
 	pipelines []*pipeline.Pipeline
 	closers   []sdk.Component
 	queue     queue.Queue
+	plugins   []*pluginhost.Plugin
 	client    *delivery.Client
 	ingress   *ingress.Server
 	admin     *admin.Server
@@ -130,11 +134,19 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("component registry: %w", err)
 	}
+	plugins, pdiags, files := startPlugins(ctx, opts, reg, log)
+	if pdiags.HasErrors() {
+		for _, p := range plugins {
+			p.Close()
+		}
+		return nil, &ConfigError{Diagnostics: pdiags, files: files}
+	}
 	cfg, diags := config.Load(opts.ConfigPath, config.Options{Components: reg, LookupEnv: opts.LookupEnv})
+	diags = append(pdiags, diags...)
 	// Components that decoded are built even when other parts of the
 	// config are wrong, so that one run shows every problem (a script's
 	// syntax error too).
-	e := &Engine{opts: opts, log: log, cfg: cfg, client: delivery.NewClient(delivery.Egress{DenyPrivate: cfg.Egress.DenyPrivate})}
+	e := &Engine{opts: opts, log: log, cfg: cfg, plugins: plugins, client: delivery.NewClient(delivery.Egress{DenyPrivate: cfg.Egress.DenyPrivate})}
 	for _, pc := range cfg.Pipelines {
 		p, d := e.build(ctx, cfg, pc)
 		diags = append(diags, d...)
@@ -428,7 +440,59 @@ func (e *Engine) closeComponents(ctx context.Context) {
 		}
 	}
 	e.closers = nil
+	for _, p := range e.plugins {
+		p.Close()
+	}
+	e.plugins = nil
 }
+
+// startPlugins runs the plugins the config declares and those found in
+// the plugin directories, and adds their components to reg. A plugin that
+// cannot start is an error at its block.
+func startPlugins(ctx context.Context, opts Options, reg *registry.Registry, log *slog.Logger) ([]*pluginhost.Plugin, hcl.Diagnostics, map[string]*hcl.File) {
+	decls, cfg, diags := config.Plugins(opts.ConfigPath, opts.LookupEnv)
+	if diags.HasErrors() {
+		return nil, diags, cfg.Files
+	}
+	found, err := pluginhost.Discover(opts.PluginDirs)
+	if err != nil {
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read the plugin directory", Detail: err.Error()}), cfg.Files
+	}
+	type want struct {
+		spec pluginhost.Spec
+		at   *hcl.Range
+	}
+	var wants []want
+	declared := map[string]bool{}
+	for _, d := range decls {
+		declared[d.Name] = true
+		wants = append(wants, want{pluginhost.Spec{Name: d.Name, Path: d.Path, SHA256: d.SHA256}, d.DefRange.Ptr()})
+	}
+	for _, f := range found {
+		if !declared[f.Name] {
+			wants = append(wants, want{f, nil})
+		}
+	}
+	var started []*pluginhost.Plugin
+	for _, w := range wants {
+		p, err := pluginhost.Start(ctx, w.spec, log)
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Plugin %q did not start", w.spec.Name), Detail: err.Error(), Subject: w.at})
+			continue
+		}
+		started = append(started, p)
+		for _, d := range p.Definitions() {
+			if err := reg.Add(d); err != nil {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Plugin %q clashes", w.spec.Name),
+					Detail: fmt.Sprintf("It provides %s %q: %v. Built-ins and plugins share one namespace per kind.", d.Kind, d.Name, err), Subject: w.at})
+			}
+		}
+	}
+	return started, diags, cfg.Files
+}
+
+// Plugins lists the running plugins (for `hookbridge plugins list`).
+func (e *Engine) Plugins() []*pluginhost.Plugin { return e.plugins }
 
 // SinkStats reports settled deliveries of one sink (for tests and, later,
 // metrics).

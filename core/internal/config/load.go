@@ -25,6 +25,7 @@ type rawFile struct {
 	Servers   []*rawServer   `hcl:"server,block"`
 	Queues    []*rawQueue    `hcl:"queue,block"`
 	Egresses  []*rawEgress   `hcl:"egress,block"`
+	Plugins   []*rawPlugin   `hcl:"plugin,block"`
 	Pipelines []*rawPipeline `hcl:"pipeline,block"`
 }
 
@@ -38,6 +39,13 @@ type rawQueue struct {
 	AckWait     hcl.Expression `hcl:"ack_wait,optional"`
 	GroupCommit hcl.Expression `hcl:"group_commit,optional"`
 	DefRange    hcl.Range      `hcl:",def_range"`
+}
+
+type rawPlugin struct {
+	Name     string         `hcl:"name,label"`
+	Path     hcl.Expression `hcl:"path"`
+	SHA256   hcl.Expression `hcl:"sha256,optional"`
+	DefRange hcl.Range      `hcl:",def_range"`
 }
 
 type rawEgress struct {
@@ -640,10 +648,13 @@ func AdminListen(path string, lookupEnv func(string) (string, bool)) (string, *C
 	for _, name := range files {
 		f, d := parser.ParseHCLFile(name)
 		diags = append(diags, d...)
-		if f == nil || d.HasErrors() {
+		if f == nil {
 			continue
 		}
 		cfg.Files[name] = f
+		if d.HasErrors() {
+			continue
+		}
 		var raw struct {
 			Servers []*rawServer `hcl:"server,block"`
 			Remain  hcl.Body     `hcl:",remain"`
@@ -655,4 +666,57 @@ func AdminListen(path string, lookupEnv func(string) (string, bool)) (string, *C
 		}
 	}
 	return addr, cfg, diags
+}
+
+// PluginDecl is a plugin block: a binary to run, optionally pinned.
+type PluginDecl struct {
+	Name     string
+	Path     string // resolved against the config file's folder
+	SHA256   string
+	DefRange hcl.Range
+}
+
+// Plugins reads only the plugin blocks, before anything else: their
+// components must be known before component blocks are decoded.
+func Plugins(path string, lookupEnv func(string) (string, bool)) ([]PluginDecl, *Config, hcl.Diagnostics) {
+	cfg := &Config{Files: map[string]*hcl.File{}}
+	files, diags := configFiles(path)
+	if diags.HasErrors() {
+		return nil, cfg, diags
+	}
+	parser := hclparse.NewParser()
+	var out []PluginDecl
+	seen := map[string]hcl.Range{}
+	for _, name := range files {
+		f, d := parser.ParseHCLFile(name)
+		diags = append(diags, d...)
+		if f == nil {
+			continue
+		}
+		cfg.Files[name] = f
+		if d.HasErrors() {
+			continue
+		}
+		var raw struct {
+			Plugins []*rawPlugin `hcl:"plugin,block"`
+			Remain  hcl.Body     `hcl:",remain"`
+		}
+		diags = append(diags, gohcl.DecodeBody(f.Body, nil, &raw)...)
+		ectx := evalContext(filepath.Dir(name), lookupEnv)
+		for _, rp := range raw.Plugins {
+			if prev, dup := seen[rp.Name]; dup {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate plugin", Detail: fmt.Sprintf("Plugin %q is already declared at %s.", rp.Name, prev), Subject: rp.DefRange.Ptr()})
+				continue
+			}
+			seen[rp.Name] = rp.DefRange
+			decl := PluginDecl{Name: rp.Name, DefRange: rp.DefRange}
+			evalString(rp.Path, ectx, &decl.Path, &diags)
+			evalString(rp.SHA256, ectx, &decl.SHA256, &diags)
+			if decl.Path != "" && !filepath.IsAbs(decl.Path) {
+				decl.Path = filepath.Join(filepath.Dir(name), decl.Path)
+			}
+			out = append(out, decl)
+		}
+	}
+	return out, cfg, diags
 }

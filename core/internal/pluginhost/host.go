@@ -1,0 +1,307 @@
+package pluginhost
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	"github.com/hookbridge/hookbridge/sdk"
+	sdkplugin "github.com/hookbridge/hookbridge/sdk/plugin"
+)
+
+// BinaryPrefix names discoverable plugin binaries: hookbridge-plugin-NAME.
+const BinaryPrefix = "hookbridge-plugin-"
+
+// Restart limits.
+const (
+	MaxRestartsPerMinute = 5
+	restartBackoffMax    = 10 * time.Second
+	startTimeout         = 15 * time.Second
+)
+
+// Spec says which binary to run.
+type Spec struct {
+	Name string
+	Path string
+	// SHA256 (hex) of the binary; checked before it runs when set.
+	SHA256 string
+}
+
+// ErrChecksum means the binary is not the one the config pinned.
+var ErrChecksum = errors.New("the plugin binary's sha256 does not match the configuration")
+
+// Plugin is one running plugin binary.
+type Plugin struct {
+	spec   Spec
+	log    *slog.Logger
+	conn   *sdkplugin.Client // long-lived; Swap on restart
+	desc   *sdkplugin.Description
+	mu     sync.Mutex
+	client *goplugin.Client
+	closed bool
+	done   chan struct{}
+}
+
+// Start runs the binary, checks its handshake and asks what it provides.
+func Start(ctx context.Context, spec Spec, log *slog.Logger) (*Plugin, error) {
+	p := &Plugin{spec: spec, log: log.With("plugin", spec.Name), done: make(chan struct{})}
+	client, conn, err := p.launch()
+	if err != nil {
+		return nil, err
+	}
+	desc, err := conn.Describe(ctx)
+	if err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("plugin %s: describe: %w", spec.Name, err)
+	}
+	if desc.ProtocolVersion != sdkplugin.ProtocolVersion {
+		client.Kill()
+		return nil, fmt.Errorf("plugin %s speaks protocol %d; this hookbridge speaks %d", spec.Name, desc.ProtocolVersion, sdkplugin.ProtocolVersion)
+	}
+	p.client, p.conn, p.desc = client, conn, desc
+	p.log.Info("plugin started", "version", desc.Version, "sdk", desc.SDKVersion, "components", len(desc.Components), "pid", p.Pid())
+	go p.supervise()
+	return p, nil
+}
+
+func (p *Plugin) launch() (*goplugin.Client, *sdkplugin.Client, error) {
+	var secure *goplugin.SecureConfig
+	if p.spec.SHA256 != "" {
+		sum, err := hex.DecodeString(p.spec.SHA256)
+		if err != nil || len(sum) != sha256.Size {
+			return nil, nil, fmt.Errorf("plugin %s: sha256 %q is not 64 hex digits", p.spec.Name, p.spec.SHA256)
+		}
+		secure = &goplugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
+	}
+	cmd := exec.Command(p.spec.Path)
+	cmd.Env = []string{} // nothing of the host's environment (secrets) reaches the plugin
+	client := goplugin.NewClient(&goplugin.ClientConfig{
+		HandshakeConfig:  sdkplugin.Handshake,
+		VersionedPlugins: sdkplugin.PluginSet(),
+		Cmd:              cmd,
+		SkipHostEnv:      true,
+		SecureConfig:     secure,
+		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		StartTimeout:     startTimeout,
+		Logger:           hclogToSlog(p.log),
+		GRPCDialOptions:  []grpc.DialOption{grpc.WithDefaultCallOptions(sdkplugin.CallOptions()...)},
+	})
+	rpc, err := client.Client()
+	if err != nil {
+		client.Kill()
+		if errors.Is(err, goplugin.ErrChecksumsDoNotMatch) {
+			return nil, nil, fmt.Errorf("plugin %s (%s): %w; it was not run", p.spec.Name, p.spec.Path, ErrChecksum)
+		}
+		return nil, nil, fmt.Errorf("plugin %s (%s): %w", p.spec.Name, p.spec.Path, err)
+	}
+	raw, err := rpc.Dispense(sdkplugin.PluginName)
+	if err != nil {
+		client.Kill()
+		return nil, nil, fmt.Errorf("plugin %s: %w", p.spec.Name, err)
+	}
+	conn, ok := raw.(*sdkplugin.Client)
+	if !ok {
+		client.Kill()
+		return nil, nil, fmt.Errorf("plugin %s: unexpected client %T", p.spec.Name, raw)
+	}
+	return client, conn, nil
+}
+
+// supervise restarts the process when it dies, with backoff, at most
+// MaxRestartsPerMinute times a minute.
+func (p *Plugin) supervise() {
+	defer close(p.done)
+	var restarts []time.Time
+	backoff := 250 * time.Millisecond
+	for {
+		time.Sleep(100 * time.Millisecond)
+		p.mu.Lock()
+		closed, client := p.closed, p.client
+		p.mu.Unlock()
+		if closed {
+			return
+		}
+		if !client.Exited() {
+			backoff = 250 * time.Millisecond
+			continue
+		}
+		now := time.Now()
+		for len(restarts) > 0 && now.Sub(restarts[0]) > time.Minute {
+			restarts = restarts[1:]
+		}
+		if len(restarts) >= MaxRestartsPerMinute {
+			wait := time.Minute - now.Sub(restarts[0])
+			p.log.Error("plugin keeps dying; waiting before the next restart", "restarts_last_minute", len(restarts), "wait", wait.Round(time.Second))
+			time.Sleep(wait)
+			continue
+		}
+		p.log.Warn("plugin process exited; restarting", "backoff", backoff)
+		time.Sleep(backoff)
+		backoff = min(backoff*2, restartBackoffMax)
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return
+		}
+		p.mu.Unlock()
+		restarts = append(restarts, time.Now())
+		newClient, conn, err := p.launch()
+		if err != nil {
+			p.log.Error("plugin restart failed", "error", err)
+			continue
+		}
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			newClient.Kill()
+			return
+		}
+		p.client = newClient
+		p.conn.Swap(conn)
+		p.mu.Unlock()
+		p.log.Info("plugin restarted", "pid", p.Pid())
+	}
+}
+
+// Name is the plugin's name (its block label or binary suffix).
+func (p *Plugin) Name() string { return p.spec.Name }
+
+// Description is what the plugin said about itself.
+func (p *Plugin) Description() *sdkplugin.Description { return p.desc }
+
+// Definitions are the plugin's components, for a registry.
+func (p *Plugin) Definitions() []sdk.Definition { return p.desc.Components }
+
+// Pid is the current process id (0 when not running).
+func (p *Plugin) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.client == nil {
+		return 0
+	}
+	if rc := p.client.ReattachConfig(); rc != nil {
+		return rc.Pid
+	}
+	return 0
+}
+
+// Close stops supervising and kills the process.
+func (p *Plugin) Close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	client := p.client
+	p.mu.Unlock()
+	client.Kill()
+	<-p.done
+}
+
+// Discover finds hookbridge-plugin-NAME executables in dirs (missing dirs
+// are skipped). The first directory to hold a name wins.
+func Discover(dirs []string) ([]Spec, error) {
+	seen := map[string]bool{}
+	var out []Spec
+	for _, dir := range dirs {
+		entries, err := os.ReadDir(dir)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			name, ok := strings.CutPrefix(e.Name(), BinaryPrefix)
+			if !ok || name == "" || e.IsDir() || seen[name] {
+				continue
+			}
+			info, err := e.Info()
+			if err != nil || info.Mode()&0o111 == 0 {
+				continue
+			}
+			seen[name] = true
+			out = append(out, Spec{Name: name, Path: filepath.Join(dir, e.Name())})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// hclogToSlog gives go-plugin an hclog logger whose lines (the plugin's
+// own logs included) land in slog.
+func hclogToSlog(log *slog.Logger) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{
+		Name:       "plugin",
+		Output:     &slogWriter{log: log},
+		JSONFormat: true,
+		Level:      hclog.Debug,
+	})
+}
+
+// slogWriter parses hclog's JSON lines into slog records.
+type slogWriter struct {
+	log *slog.Logger
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (w *slogWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, b...)
+	for {
+		i := strings.IndexByte(string(w.buf), '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		w.line(w.buf[:i])
+		w.buf = w.buf[i+1:]
+	}
+}
+
+func (w *slogWriter) line(b []byte) {
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		w.log.Info(strings.TrimSpace(string(b)))
+		return
+	}
+	level := slog.LevelInfo
+	switch m["@level"] {
+	case "trace", "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	msg, _ := m["@message"].(string)
+	attrs := make([]any, 0, 2*len(m))
+	for k, v := range m {
+		if strings.HasPrefix(k, "@") {
+			continue
+		}
+		attrs = append(attrs, k, v)
+	}
+	w.log.Log(context.Background(), level, msg, attrs...)
+}
+
+var _ io.Writer = (*slogWriter)(nil)

@@ -25,6 +25,7 @@ import (
 	"github.com/hookbridge/hookbridge/core/internal/queue"
 	"github.com/hookbridge/hookbridge/core/internal/registry"
 	"github.com/hookbridge/hookbridge/sdk"
+	sdkplugin "github.com/hookbridge/hookbridge/sdk/plugin"
 )
 
 // Options configure an engine.
@@ -508,4 +509,49 @@ func (e *Engine) SinkStats(pipelineName, sink string) (delivered, retried, faile
 		}
 	}
 	return 0, 0, 0, false
+}
+
+// DescribePlugin runs one plugin binary, asks what it provides, and stops it.
+func DescribePlugin(ctx context.Context, path string, log *slog.Logger) (*sdkplugin.Description, error) {
+	p, err := pluginhost.Start(ctx, pluginhost.Spec{Name: filepath.Base(path), Path: path}, log)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	return p.Description(), nil
+}
+
+// ListPlugins starts the plugins found in opts.PluginDirs and, with a
+// ConfigPath, those the config declares; it reports and stops them.
+func ListPlugins(ctx context.Context, opts Options) ([]*sdkplugin.Description, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	var decls []config.PluginDecl
+	if opts.ConfigPath != "" {
+		d, cfg, diags := config.Plugins(opts.ConfigPath, opts.LookupEnv)
+		if diags.HasErrors() {
+			return nil, &ConfigError{Diagnostics: diags, files: cfg.Files}
+		}
+		decls = d
+	}
+	found, err := pluginhost.Discover(opts.PluginDirs)
+	if err != nil {
+		return nil, err
+	}
+	specs := make([]pluginhost.Spec, 0, len(decls)+len(found))
+	for _, d := range decls {
+		specs = append(specs, pluginhost.Spec{Name: d.Name, Path: d.Path, SHA256: d.SHA256})
+	}
+	specs = append(specs, found...)
+	var out []*sdkplugin.Description
+	for _, s := range specs {
+		p, err := pluginhost.Start(ctx, s, opts.Logger)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Description())
+		p.Close()
+	}
+	return out, nil
 }

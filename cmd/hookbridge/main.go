@@ -44,9 +44,10 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 }
 
 type globalFlags struct {
-	config    string
-	logLevel  string
-	logFormat string
+	config     string
+	logLevel   string
+	logFormat  string
+	pluginDirs []string
 }
 
 func newRoot(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cobra.Command {
@@ -63,6 +64,7 @@ written in HCL.`,
 	root.PersistentFlags().StringVarP(&g.config, "config", "c", "", "configuration: a .hcl file or a folder of them")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
+	root.PersistentFlags().StringSliceVar(&g.pluginDirs, "plugin-dir", []string{"./plugins.d"}, "folders searched for hookbridge-plugin-NAME binaries (also HOOKBRIDGE_PLUGIN_PATH, colon-separated)")
 
 	opts := func() (core.Options, error) {
 		if g.config == "" {
@@ -77,6 +79,7 @@ written in HCL.`,
 			Components: all.Definitions(all.Options{Stdout: stdout}),
 			Logger:     logger,
 			LookupEnv:  lookupEnv,
+			PluginDirs: g.dirs(lookupEnv),
 		}, nil
 	}
 
@@ -138,7 +141,21 @@ file:line:col with a source snippet; the exit status is non-zero on any error.`,
 	}
 	root.AddCommand(runCmd, validateCmd, versionCmd)
 	root.AddCommand(newAdminCommands(g, stdout, lookupEnv)...)
+	root.AddCommand(newPluginsCommand(g, stdout, stderr, lookupEnv))
 	return root
+}
+
+// dirs are the plugin directories: --plugin-dir, then HOOKBRIDGE_PLUGIN_PATH.
+func (g *globalFlags) dirs(lookupEnv func(string) (string, bool)) []string {
+	dirs := append([]string(nil), g.pluginDirs...)
+	if v, ok := lookupEnv("HOOKBRIDGE_PLUGIN_PATH"); ok {
+		for _, d := range strings.Split(v, ":") {
+			if d != "" {
+				dirs = append(dirs, d)
+			}
+		}
+	}
+	return dirs
 }
 
 // report prints configuration diagnostics; other errors are returned for

@@ -1,0 +1,215 @@
+package core_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hookbridge/hookbridge/core"
+	"github.com/hookbridge/hookbridge/plugins/all"
+)
+
+var (
+	pluginOnce sync.Once
+	pluginPath string
+	pluginErr  error
+)
+
+// examplePlugin builds plugins/examples/mattermost once per test binary.
+func examplePlugin(t testing.TB) (path, sum string) {
+	t.Helper()
+	pluginOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "hookbridge-plugins-")
+		if err != nil {
+			pluginErr = err
+			return
+		}
+		pluginPath = filepath.Join(dir, "hookbridge-plugin-mattermost")
+		out, err := exec.Command("go", "build", "-o", pluginPath, "../plugins/examples/mattermost").CombinedOutput()
+		if err != nil {
+			pluginErr = fmt.Errorf("%v: %s", err, out)
+		}
+	})
+	if pluginErr != nil {
+		t.Fatal(pluginErr)
+	}
+	b, err := os.ReadFile(pluginPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256(b)
+	return pluginPath, hex.EncodeToString(h[:])
+}
+
+func alive(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }
+
+func mattermostConfig(path, sum, url string) string {
+	return fmt.Sprintf(`
+plugin "mattermost" {
+  path   = %q
+  sha256 = %q
+}
+pipeline "p" {
+  source "http" { path = "/in" }
+  sink "mattermost" "out" {
+    webhook_url = %q
+    channel     = "ops"
+    retry {
+      max_attempts = 50
+      initial      = "20ms"
+      max          = "200ms"
+    }
+    breaker { enabled = false }
+  }
+}`, path, sum, url)
+}
+
+func TestPluginPipeline(t *testing.T) {
+	path, sum := examplePlugin(t)
+	var mu sync.Mutex
+	var posts []map[string]any
+	dest := newDestinationFunc(t, func(r *http.Request) {
+		var m map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		mu.Lock()
+		posts = append(posts, m)
+		mu.Unlock()
+	})
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	e := startEngineWithLogger(t, mattermostConfig(path, sum, dest.URL+"/hooks/abc"), slog.New(slog.NewJSONHandler(&lockedWriter{w: &logs, mu: &logMu}, nil)))
+	plugins := e.Plugins()
+	if len(plugins) != 1 {
+		t.Fatalf("%d plugins running", len(plugins))
+	}
+	pid := plugins[0].Pid()
+	if !alive(pid) {
+		t.Fatalf("plugin pid %d not running", pid)
+	}
+
+	// Deliver through the plugin process.
+	post(t, e, "/in", []byte(`"first"`), map[string]string{"Content-Type": "application/json", "Idempotency-Key": "k0"})
+	waitStats(t, e, "p", "out", 1, 0)
+	mu.Lock()
+	if len(posts) != 1 || posts[0]["text"] != "first" || posts[0]["channel"] != "ops" {
+		t.Fatalf("posts %v", posts)
+	}
+	mu.Unlock()
+
+	// Kill the plugin mid-stream: nothing is lost, the next events go
+	// through after the restart.
+	const n = 30
+	for i := 1; i <= n; i++ {
+		if i == 10 {
+			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+		}
+		post(t, e, "/in", []byte(fmt.Sprintf(`"event %d"`, i)), map[string]string{"Content-Type": "application/json", "Idempotency-Key": fmt.Sprint("k", i)})
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		d, _, f, _ := e.SinkStats("p", "out")
+		if f != 0 {
+			t.Fatalf("%d deliveries failed", f)
+		}
+		if d == n+1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("delivered %d of %d after the plugin was killed", d, n+1)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	newPid := plugins[0].Pid()
+	if newPid == pid || !alive(newPid) {
+		t.Fatalf("plugin not restarted: pid %d -> %d", pid, newPid)
+	}
+	mu.Lock()
+	seen := map[string]bool{}
+	for _, p := range posts {
+		seen[fmt.Sprint(p["text"])] = true
+	}
+	mu.Unlock()
+	for i := 1; i <= n; i++ {
+		if !seen[fmt.Sprintf("event %d", i)] {
+			t.Errorf("event %d never delivered", i)
+		}
+	}
+	logMu.Lock()
+	if !strings.Contains(logs.String(), `"plugin":"mattermost"`) || !strings.Contains(logs.String(), "plugin restarted") {
+		t.Errorf("plugin lines not in the host log:\n%s", logs.String())
+	}
+	logMu.Unlock()
+
+	// Host shutdown leaves no plugin process behind.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if alive(newPid) {
+		t.Fatalf("plugin process %d still running after shutdown", newPid)
+	}
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+func validateDiags(t *testing.T, cfg string) string {
+	t.Helper()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.hcl")
+	if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := core.Validate(context.Background(), core.Options{ConfigPath: p, Components: all.Definitions(all.Options{})})
+	var ce *core.ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a config error, got %v", err)
+	}
+	var buf bytes.Buffer
+	_ = ce.Write(&buf, false)
+	return strings.ReplaceAll(buf.String(), dir+"/", "")
+}
+
+func TestPluginWrongChecksumRefused(t *testing.T) {
+	path, _ := examplePlugin(t)
+	out := validateDiags(t, mattermostConfig(path, strings.Repeat("0", 64), "https://mm.example.test/hooks/x"))
+	if !strings.Contains(out, "c.hcl:2:1: error: Plugin \"mattermost\" did not start") || !strings.Contains(out, "sha256 does not match") || !strings.Contains(out, "it was not run") {
+		t.Fatalf("diagnostics:\n%s", out)
+	}
+}
+
+func TestPluginConfigErrorAtItsLine(t *testing.T) {
+	path, sum := examplePlugin(t)
+	out := validateDiags(t, mattermostConfig(path, sum, "not a url"))
+	// webhook_url is on line 9 of mattermostConfig's text.
+	if !strings.Contains(out, "c.hcl:9:5: error: Invalid webhook_url") || !strings.Contains(out, `webhook_url = "not a url"`) {
+		t.Fatalf("diagnostics:\n%s", out)
+	}
+}

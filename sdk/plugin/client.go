@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	pb "github.com/hookbridge/hookbridge/sdk/proto/hookbridge/v1"
 
@@ -70,9 +72,14 @@ func (c *Client) Describe(ctx context.Context) (*Description, error) {
 	return d, nil
 }
 
-// transport marks a failure to reach the plugin (it died, it is
-// restarting) as retryable: the work is not lost, it waits.
+// transport classifies a failed call. A message over the size limit is
+// permanent (the same reply will always be too large); anything else (the
+// plugin died, it is restarting) is retryable: the work waits, it is not
+// lost.
 func transport(err error) error {
+	if status.Code(err) == codes.ResourceExhausted {
+		return sdk.Permanent(fmt.Errorf("plugin message over the %d MiB limit: %w", MaxMessageSize>>20, err))
+	}
 	return fmt.Errorf("plugin unavailable: %w", err)
 }
 

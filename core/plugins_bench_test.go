@@ -1,0 +1,54 @@
+package core_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/hookbridge/hookbridge/core/internal/pluginhost"
+	"github.com/hookbridge/hookbridge/internal/corpus"
+	"github.com/hookbridge/hookbridge/plugins/http"
+	"github.com/hookbridge/hookbridge/sdk"
+)
+
+// BenchmarkSinkRender: the per-event cost of rendering through a sink
+// built in (in-process) and the very same sink served by a plugin process
+// (gRPC over a local socket, AutoMTLS), on the GitHub push payload.
+func BenchmarkSinkRender(b *testing.B) {
+	bin := filepath.Join(b.TempDir(), "httpsinkplugin")
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/httpsinkplugin").CombinedOutput(); err != nil {
+		b.Fatalf("%v: %s", err, out)
+	}
+	values, _ := json.Marshal(map[string]any{"url": "https://example.test/hook", "method": "POST", "timeout": "10s"})
+	cfg := sdk.Config{Values: values, Pipeline: "bench", Name: "out"}
+	body := corpus.Read(b, corpus.GitHubPush)
+	msg := sdk.Message{Event: &sdk.Event{ID: "e", Type: "push"}, Body: body, ContentType: sdk.ContentTypeJSON, DeliveryID: "bench.out.1"}
+
+	run := func(b *testing.B, def sdk.Definition) {
+		c, err := def.Build(context.Background(), cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close(context.Background())
+		sink := c.(sdk.Sink)
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := sink.Render(context.Background(), msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("builtin", func(b *testing.B) { run(b, http.SinkDefinition()) })
+	b.Run("plugin_process", func(b *testing.B) {
+		p, err := pluginhost.Start(context.Background(), pluginhost.Spec{Name: "httpsink", Path: bin}, slog.New(slog.DiscardHandler))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer p.Close()
+		run(b, p.Definitions()[0])
+	})
+}

@@ -1,0 +1,14 @@
+// Command httpsinkplugin serves the built-in http sink as a plugin
+// binary, so a benchmark can compare the same sink in-process and across
+// the plugin boundary. Test-only.
+package main
+
+import (
+	"github.com/hookbridge/hookbridge/plugins/http"
+	"github.com/hookbridge/hookbridge/sdk"
+	"github.com/hookbridge/hookbridge/sdk/plugin"
+)
+
+func main() {
+	plugin.Serve(plugin.ServeOpts{Name: "httpsink", Version: "bench", Components: []sdk.Definition{http.SinkDefinition()}})
+}

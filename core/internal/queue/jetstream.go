@@ -308,7 +308,9 @@ func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, conc
 		return fmt.Errorf("queue: consumer %s/%s was not declared", pipeline, consumer)
 	}
 	concurrency = max(concurrency, 1)
-	it, err := cons.Messages(jetstream.PullMaxMessages(concurrency))
+	// A short pull expiry bounds how long a stalled pull request can hold
+	// back new messages (the default is 30s).
+	it, err := cons.Messages(jetstream.PullMaxMessages(concurrency), jetstream.PullExpiry(5*time.Second))
 	if err != nil {
 		return fmt.Errorf("queue: consume %s/%s: %w", pipeline, consumer, err)
 	}

@@ -159,7 +159,7 @@ func TestDedupReplayHistory(t *testing.T) {
 			if id != first {
 				t.Fatalf("replay came as %v, want %v", id, first)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Fatal("replay not delivered")
 		}
 		if err := q.Replay(ctx, DeliveryID{Pipeline: "p", Sink: "a", Seq: 999}); !errors.Is(err, ErrNotFound) {

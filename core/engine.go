@@ -47,6 +47,9 @@ type Options struct {
 	AdminListen string
 	// PluginDirs are searched for hookbridge-plugin-NAME binaries.
 	PluginDirs []string
+	// Reattach names plugins started by hand (for a debugger) to connect
+	// to instead of starting them (HOOKBRIDGE_REATTACH_PLUGINS).
+	Reattach map[string]sdkplugin.Reattach
 }
 
 // ConfigError carries every configuration problem found, with the files
@@ -472,6 +475,22 @@ func startPlugins(ctx context.Context, opts Options, reg *registry.Registry, log
 	for _, f := range found {
 		if !declared[f.Name] {
 			wants = append(wants, want{f, nil})
+		}
+	}
+	for name, r := range opts.Reattach {
+		rc, err := r.Config()
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Cannot reattach plugin %q", name), Detail: err.Error()})
+			continue
+		}
+		replaced := false
+		for i := range wants {
+			if wants[i].spec.Name == name {
+				wants[i].spec.Reattach, replaced = rc, true
+			}
+		}
+		if !replaced {
+			wants = append(wants, want{pluginhost.Spec{Name: name, Reattach: rc}, nil})
 		}
 	}
 	var started []*pluginhost.Plugin

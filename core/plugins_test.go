@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/hookbridge/hookbridge/core"
 	"github.com/hookbridge/hookbridge/plugins/all"
+	sdkplugin "github.com/hookbridge/hookbridge/sdk/plugin"
 )
 
 var (
@@ -211,5 +213,55 @@ func TestPluginConfigErrorAtItsLine(t *testing.T) {
 	// webhook_url is on line 9 of mattermostConfig's text.
 	if !strings.Contains(out, "c.hcl:9:5: error: Invalid webhook_url") || !strings.Contains(out, `webhook_url = "not a url"`) {
 		t.Fatalf("diagnostics:\n%s", out)
+	}
+}
+
+// TestPluginReattach: a plugin started by hand in debug mode prints how to
+// reattach; hookbridge connects to it instead of starting one, delivers
+// through it, and leaves it running on shutdown.
+func TestPluginReattach(t *testing.T) {
+	path, _ := examplePlugin(t)
+	cmd := exec.Command(path)
+	cmd.Env = append(os.Environ(), sdkplugin.DebugEnv+"=1")
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() }()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, ok := strings.CutPrefix(strings.TrimSpace(line), sdkplugin.ReattachEnv+"=")
+	if !ok {
+		t.Fatalf("debug line %q", line)
+	}
+	reattach, err := sdkplugin.ParseReattach(strings.Trim(v, "'"))
+	if err != nil || reattach["mattermost"].Pid != cmd.Process.Pid {
+		t.Fatalf("reattach %v %v", reattach, err)
+	}
+
+	dest := newDestination(t)
+	dir := t.TempDir()
+	_ = os.WriteFile(filepath.Join(dir, "config.hcl"), []byte(`
+pipeline "p" {
+  source "http" { path = "/in" }
+  sink "mattermost" "out" { webhook_url = "`+dest.URL+`/hooks/x" }
+}`), 0o644)
+	e, err := core.Load(context.Background(), core.Options{ConfigPath: filepath.Join(dir, "config.hcl"), DataDir: filepath.Join(dir, "data"),
+		Components: all.Definitions(all.Options{}), Listen: "127.0.0.1:0", Reattach: reattach})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	post(t, e, "/in", []byte(`"via the debugger"`), map[string]string{"Content-Type": "application/json"})
+	waitStats(t, e, "p", "out", 1, 0)
+	if err := e.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !alive(cmd.Process.Pid) {
+		t.Fatal("hookbridge killed the plugin it only reattached to")
 	}
 }

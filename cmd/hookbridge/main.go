@@ -15,6 +15,7 @@ import (
 
 	"github.com/hookbridge/hookbridge/core"
 	"github.com/hookbridge/hookbridge/plugins/all"
+	sdkplugin "github.com/hookbridge/hookbridge/sdk/plugin"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -74,12 +75,18 @@ written in HCL.`,
 		if err != nil {
 			return core.Options{}, err
 		}
+		ra, _ := lookupEnv(sdkplugin.ReattachEnv)
+		reattach, err := sdkplugin.ParseReattach(ra)
+		if err != nil {
+			return core.Options{}, err
+		}
 		return core.Options{
 			ConfigPath: g.config,
 			Components: all.Definitions(all.Options{Stdout: stdout}),
 			Logger:     logger,
 			LookupEnv:  lookupEnv,
 			PluginDirs: g.dirs(lookupEnv),
+			Reattach:   reattach,
 		}, nil
 	}
 

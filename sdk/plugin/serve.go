@@ -61,12 +61,17 @@ func Serve(opts ServeOpts) {
 		fmt.Fprintln(os.Stderr, "hookbridge plugin:", err)
 		os.Exit(1)
 	}
-	go exitWithHost(os.Getppid())
-	goplugin.Serve(&goplugin.ServeConfig{
+	cfg := &goplugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: map[int]goplugin.PluginSet{ProtocolVersion: {PluginName: &GRPCPlugin{server: srv}}},
 		GRPCServer:       GRPCServer,
-	})
+	}
+	if os.Getenv(DebugEnv) != "" {
+		serveDebug(opts.Name, cfg)
+		return
+	}
+	go exitWithHost(os.Getppid())
+	goplugin.Serve(cfg)
 }
 
 // hclogShape names slog's JSON fields the way hclog does (@level,

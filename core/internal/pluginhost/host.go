@@ -41,6 +41,10 @@ type Spec struct {
 	Path string
 	// SHA256 (hex) of the binary; checked before it runs when set.
 	SHA256 string
+	// Reattach connects to a plugin already running (started by hand
+	// under a debugger) instead of starting Path. It is neither killed
+	// nor restarted by the host.
+	Reattach *goplugin.ReattachConfig
 }
 
 // ErrChecksum means the binary is not the one the config pinned.
@@ -89,20 +93,25 @@ func (p *Plugin) launch() (*goplugin.Client, *sdkplugin.Client, error) {
 		}
 		secure = &goplugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
 	}
-	cmd := exec.Command(p.spec.Path)
-	cmd.Env = []string{} // nothing of the host's environment (secrets) reaches the plugin
-	client := goplugin.NewClient(&goplugin.ClientConfig{
+	cc := &goplugin.ClientConfig{
 		HandshakeConfig:  sdkplugin.Handshake,
 		VersionedPlugins: sdkplugin.PluginSet(),
-		Cmd:              cmd,
-		SkipHostEnv:      true,
-		SecureConfig:     secure,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
-		AutoMTLS:         true,
 		StartTimeout:     startTimeout,
 		Logger:           hclogToSlog(p.log),
 		GRPCDialOptions:  []grpc.DialOption{grpc.WithDefaultCallOptions(sdkplugin.CallOptions()...)},
-	})
+	}
+	if p.spec.Reattach != nil {
+		// A plugin in debug mode may not report its protocol version;
+		// give go-plugin the unversioned set too.
+		cc.Reattach = p.spec.Reattach
+		cc.Plugins = sdkplugin.PluginSet()[sdkplugin.ProtocolVersion]
+	} else {
+		cmd := exec.Command(p.spec.Path)
+		cmd.Env = []string{} // nothing of the host's environment (secrets) reaches the plugin
+		cc.Cmd, cc.SkipHostEnv, cc.SecureConfig, cc.AutoMTLS = cmd, true, secure, true
+	}
+	client := goplugin.NewClient(cc)
 	rpc, err := client.Client()
 	if err != nil {
 		client.Kill()
@@ -141,6 +150,10 @@ func (p *Plugin) supervise() {
 		if !client.Exited() {
 			backoff = 250 * time.Millisecond
 			continue
+		}
+		if p.spec.Reattach != nil {
+			p.log.Error("the plugin being debugged exited; it is not restarted (start it again, then hookbridge)")
+			return
 		}
 		now := time.Now()
 		for len(restarts) > 0 && now.Sub(restarts[0]) > time.Minute {

@@ -265,3 +265,39 @@ pipeline "p" {
 		t.Fatal("hookbridge killed the plugin it only reattached to")
 	}
 }
+
+// TestPluginGetsNoHostEnvironment: a variable set in hookbridge's
+// environment is not visible to the plugin process.
+func TestPluginGetsNoHostEnvironment(t *testing.T) {
+	t.Setenv("HOOKBRIDGE_TEST_HOST_SECRET", "do-not-leak")
+	bin := filepath.Join(t.TempDir(), "hookbridge-plugin-env")
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/envplugin").CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	var mu sync.Mutex
+	var names []string
+	dest := newDestinationFunc(t, func(r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		_ = json.NewDecoder(r.Body).Decode(&names)
+	})
+	e := startEngineWithLogger(t, `
+plugin "env" { path = "`+bin+`" }
+pipeline "p" {
+  source "http" { path = "/in" }
+  transform "env" {}
+  sink "http" "out" { url = "`+dest.URL+`" }
+}`, slog.New(slog.DiscardHandler))
+	post(t, e, "/in", []byte(`{}`), nil)
+	waitStats(t, e, "p", "out", 1, 0)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(names) == 0 {
+		t.Fatal("the plugin reported no environment at all (go-plugin's own variables are expected)")
+	}
+	for _, n := range names {
+		if n == "HOOKBRIDGE_TEST_HOST_SECRET" || n == "PATH" || n == "HOME" {
+			t.Fatalf("the plugin sees the host's %s; its environment: %v", n, names)
+		}
+	}
+}

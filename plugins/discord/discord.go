@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/hookbridge/hookbridge/plugins/internal/attr"
 	"github.com/hookbridge/hookbridge/sdk"
 	"github.com/hookbridge/hookbridge/sdk/schema"
 )
@@ -64,14 +64,8 @@ func New(_ context.Context, cfg sdk.Config) (*Sink, error) {
 		return nil, err
 	}
 	var diags sdk.Diagnostics
-	u, err := url.Parse(c.WebhookURL.Reveal())
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		diags = append(diags, sdk.Diagnostic{Summary: "Invalid webhook_url", Detail: "webhook_url must be an absolute http(s) URL.", Attribute: "webhook_url"})
-	}
-	d, perr := time.ParseDuration(c.Timeout)
-	if perr != nil || d <= 0 {
-		diags = append(diags, sdk.Diagnostic{Summary: "Invalid timeout", Detail: fmt.Sprintf("%q is not a positive duration.", c.Timeout), Attribute: "timeout"})
-	}
+	u := attr.HTTPURL("webhook_url", c.WebhookURL.Reveal(), &diags)
+	d := attr.Duration("timeout", c.Timeout, &diags)
 	if len(diags) > 0 {
 		return nil, diags
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookbridge/hookbridge/plugins/internal/attr"
 	"github.com/hookbridge/hookbridge/sdk"
 	"github.com/hookbridge/hookbridge/sdk/schema"
 )
@@ -93,14 +94,8 @@ func New(_ context.Context, cfg sdk.Config) (*Sink, error) {
 	if _, ok := actions[c.Action]; !ok {
 		diags = append(diags, sdk.Diagnostic{Summary: "Unknown action", Detail: fmt.Sprintf("%q: use repository_dispatch, issue_comment, create_issue or commit_status.", c.Action), Attribute: "action"})
 	}
-	if u, err := url.Parse(s.apiURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		diags = append(diags, sdk.Diagnostic{Summary: "Invalid api_url", Detail: "api_url must be an absolute http(s) URL.", Attribute: "api_url"})
-	}
-	d, err := time.ParseDuration(c.Timeout)
-	if err != nil || d <= 0 {
-		diags = append(diags, sdk.Diagnostic{Summary: "Invalid timeout", Detail: fmt.Sprintf("%q is not a positive duration.", c.Timeout), Attribute: "timeout"})
-	}
-	s.timeout = d
+	attr.HTTPURL("api_url", s.apiURL, &diags)
+	s.timeout = attr.Duration("timeout", c.Timeout, &diags)
 	if len(diags) > 0 {
 		return nil, diags
 	}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hookbridge/hookbridge/plugins/internal/verify"
+	"github.com/hookbridge/hookbridge/plugins/internal/attr"
 	"github.com/hookbridge/hookbridge/sdk"
 	"github.com/hookbridge/hookbridge/sdk/schema"
 )
@@ -73,11 +73,7 @@ func NewSink(_ context.Context, cfg sdk.Config) (*Sink, error) {
 		return nil, err
 	}
 	var diags sdk.Diagnostics
-	u, err := url.Parse(c.URL.Reveal())
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		// The URL itself is not repeated: it may hold a token.
-		diags = append(diags, sdk.Diagnostic{Summary: "Invalid url", Detail: "url must be an absolute http:// or https:// URL with a host.", Attribute: "url"})
-	}
+	attr.HTTPURL("url", c.URL.Reveal(), &diags)
 	s := &Sink{url: c.URL.Reveal(), method: strings.ToUpper(c.Method), header: sdk.Header{}, timeout: DefaultSinkTimeout, now: time.Now}
 	if c.Signing != nil {
 		key, err := verify.DecodeWhsec(c.Signing.Secret.Reveal())
@@ -98,9 +94,7 @@ func NewSink(_ context.Context, cfg sdk.Config) (*Sink, error) {
 		}
 		s.header.Set(k, v)
 	}
-	if d, err := time.ParseDuration(c.Timeout); err != nil || d <= 0 {
-		diags = append(diags, sdk.Diagnostic{Summary: "Invalid timeout", Detail: fmt.Sprintf("%q is not a positive duration such as \"5s\".", c.Timeout), Attribute: "timeout"})
-	} else {
+	if d := attr.Duration("timeout", c.Timeout, &diags); d > 0 {
 		s.timeout = d
 	}
 	if len(diags) > 0 {

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
+	"github.com/hookbridge/hookbridge/plugins/internal/attr"
 	"github.com/hookbridge/hookbridge/sdk"
 	"github.com/hookbridge/hookbridge/sdk/schema"
 )
@@ -72,28 +72,15 @@ func New(_ context.Context, cfg sdk.Config) (*Sink, error) {
 	case s.webhook == "" && s.token == "":
 		diags = append(diags, sdk.Diagnostic{Summary: "Nowhere to post", Detail: "Set webhook_url (an incoming webhook), or token (and channel) for chat.postMessage.", Attribute: "webhook_url"})
 	case s.webhook != "":
-		if !validURL(s.webhook) {
-			diags = append(diags, sdk.Diagnostic{Summary: "Invalid webhook_url", Detail: "webhook_url must be an absolute http(s) URL.", Attribute: "webhook_url"})
-		}
+		attr.HTTPURL("webhook_url", s.webhook, &diags)
 	default:
-		if !validURL(s.apiURL) {
-			diags = append(diags, sdk.Diagnostic{Summary: "Invalid api_url", Detail: "api_url must be an absolute http(s) URL.", Attribute: "api_url"})
-		}
+		attr.HTTPURL("api_url", s.apiURL, &diags)
 	}
-	d, err := time.ParseDuration(c.Timeout)
-	if err != nil || d <= 0 {
-		diags = append(diags, sdk.Diagnostic{Summary: "Invalid timeout", Detail: fmt.Sprintf("%q is not a positive duration.", c.Timeout), Attribute: "timeout"})
-	}
-	s.timeout = d
+	s.timeout = attr.Duration("timeout", c.Timeout, &diags)
 	if len(diags) > 0 {
 		return nil, diags
 	}
 	return s, nil
-}
-
-func validURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
 // DefaultRateLimit is Slack's documented pace: one message per second per

@@ -638,34 +638,44 @@ func evalSize(expr hcl.Expression, ectx *hcl.EvalContext, dst *int, diags *hcl.D
 // running hookbridge need nothing else, and must not require the
 // pipelines' secrets in their environment.
 func AdminListen(path string, lookupEnv func(string) (string, bool)) (string, *Config, hcl.Diagnostics) {
-	cfg := &Config{Files: map[string]*hcl.File{}}
-	files, diags := configFiles(path)
-	if diags.HasErrors() {
-		return "", cfg, diags
-	}
-	parser := hclparse.NewParser()
 	var addr string
-	for _, name := range files {
-		f, d := parser.ParseHCLFile(name)
-		diags = append(diags, d...)
-		if f == nil {
-			continue
-		}
-		cfg.Files[name] = f
-		if d.HasErrors() {
-			continue
-		}
+	cfg, diags := prepass(path, lookupEnv, func(_ string, body hcl.Body, ectx *hcl.EvalContext) hcl.Diagnostics {
 		var raw struct {
 			Servers []*rawServer `hcl:"server,block"`
 			Remain  hcl.Body     `hcl:",remain"`
 		}
-		diags = append(diags, gohcl.DecodeBody(f.Body, nil, &raw)...)
-		ectx := evalContext(filepath.Dir(name), lookupEnv)
+		diags := gohcl.DecodeBody(body, nil, &raw)
 		for _, s := range raw.Servers {
 			evalString(s.AdminListen, ectx, &addr, &diags)
 		}
-	}
+		return diags
+	})
 	return addr, cfg, diags
+}
+
+// prepass parses every config file and hands f each body with its
+// evaluation context: for readers that need one kind of block before (or
+// instead of) the full load.
+func prepass(path string, lookupEnv func(string) (string, bool), f func(name string, body hcl.Body, ectx *hcl.EvalContext) hcl.Diagnostics) (*Config, hcl.Diagnostics) {
+	cfg := &Config{Files: map[string]*hcl.File{}}
+	files, diags := configFiles(path)
+	if diags.HasErrors() {
+		return cfg, diags
+	}
+	parser := hclparse.NewParser()
+	for _, name := range files {
+		file, d := parser.ParseHCLFile(name)
+		diags = append(diags, d...)
+		if file == nil {
+			continue
+		}
+		cfg.Files[name] = file
+		if d.HasErrors() {
+			continue
+		}
+		diags = append(diags, f(name, file.Body, evalContext(filepath.Dir(name), lookupEnv))...)
+	}
+	return cfg, diags
 }
 
 // PluginDecl is a plugin block: a binary to run, optionally pinned.
@@ -679,30 +689,14 @@ type PluginDecl struct {
 // Plugins reads only the plugin blocks, before anything else: their
 // components must be known before component blocks are decoded.
 func Plugins(path string, lookupEnv func(string) (string, bool)) ([]PluginDecl, *Config, hcl.Diagnostics) {
-	cfg := &Config{Files: map[string]*hcl.File{}}
-	files, diags := configFiles(path)
-	if diags.HasErrors() {
-		return nil, cfg, diags
-	}
-	parser := hclparse.NewParser()
 	var out []PluginDecl
 	seen := map[string]hcl.Range{}
-	for _, name := range files {
-		f, d := parser.ParseHCLFile(name)
-		diags = append(diags, d...)
-		if f == nil {
-			continue
-		}
-		cfg.Files[name] = f
-		if d.HasErrors() {
-			continue
-		}
+	cfg, diags := prepass(path, lookupEnv, func(name string, body hcl.Body, ectx *hcl.EvalContext) hcl.Diagnostics {
 		var raw struct {
 			Plugins []*rawPlugin `hcl:"plugin,block"`
 			Remain  hcl.Body     `hcl:",remain"`
 		}
-		diags = append(diags, gohcl.DecodeBody(f.Body, nil, &raw)...)
-		ectx := evalContext(filepath.Dir(name), lookupEnv)
+		diags := gohcl.DecodeBody(body, nil, &raw)
 		for _, rp := range raw.Plugins {
 			if prev, dup := seen[rp.Name]; dup {
 				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate plugin", Detail: fmt.Sprintf("Plugin %q is already declared at %s.", rp.Name, prev), Subject: rp.DefRange.Ptr()})
@@ -717,6 +711,7 @@ func Plugins(path string, lookupEnv func(string) (string, bool)) ([]PluginDecl, 
 			}
 			out = append(out, decl)
 		}
-	}
+		return diags
+	})
 	return out, cfg, diags
 }

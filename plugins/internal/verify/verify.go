@@ -14,6 +14,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
+	"github.com/hookbridge/hookbridge/plugins/internal/attr"
 	"github.com/hookbridge/hookbridge/sdk"
 	"github.com/hookbridge/hookbridge/sdk/schema"
 )
@@ -124,12 +125,9 @@ func Window(now, ts time.Time, tolerance time.Duration) error {
 }
 
 // Tolerance parses a duration attribute.
-func Tolerance(attr, s string) (time.Duration, sdk.Diagnostics) {
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, sdk.Diagnostics{{Summary: "Invalid duration", Detail: fmt.Sprintf("%q is not a positive duration such as \"5m\" or \"300s\".", s), Attribute: attr}}
-	}
-	return d, nil
+func Tolerance(name, s string) (time.Duration, sdk.Diagnostics) {
+	var diags sdk.Diagnostics
+	return attr.Duration(name, s, &diags), diags
 }
 
 // Without returns a copy of h without the named fields (signatures and

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookbridge/hookbridge/plugins/internal/verify"
 	"github.com/hookbridge/hookbridge/plugins/internal/attr"
+	"github.com/hookbridge/hookbridge/plugins/internal/verify"
 	"github.com/hookbridge/hookbridge/sdk"
 	"github.com/hookbridge/hookbridge/sdk/schema"
 )

@@ -13,7 +13,7 @@ func TestChecks(t *testing.T) {
 	if u := HTTPURL("url", "https://h.test/p?token=s3cret", &diags); u == nil || len(diags) != 0 {
 		t.Fatal(u, diags)
 	}
-	for _, bad := range []string{"ftp://h/", "/relative", "https://", "::"} {
+	for _, bad := range []string{"ftp://h/", "/relative", "https:///", "::"} {
 		diags = nil
 		if HTTPURL("url", bad+"s3cret", &diags) != nil || len(diags) != 1 || diags[0].Attribute != "url" || strings.Contains(diags[0].Detail, "s3cret") {
 			t.Errorf("%q: %v", bad, diags)

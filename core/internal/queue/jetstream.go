@@ -332,6 +332,11 @@ func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, conc
 				break
 			}
 			q.log.Warn("queue: pull", "pipeline", pipeline, "sink", consumer, "error", err)
+			// Do not spin while the connection is down.
+			select {
+			case <-ctx.Done():
+			case <-time.After(250 * time.Millisecond):
+			}
 			continue
 		}
 		work <- m

@@ -91,21 +91,21 @@ func BenchmarkIngressToSink(b *testing.B) {
 		b.ResetTimer()
 		postAll(b, "http://"+dest.addr+"/", body, b.N, conc, 200)
 	})
-	for _, withJS := range []bool{false, true} {
-		name := "engine_no_transform"
-		transform := ""
-		if withJS {
-			name = "engine_js_transform"
-			transform = `transform "javascript" { file = "t.js" }`
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, tc := range []struct {
+		name, queue, transform string
+	}{
+		{"memory_no_transform", `queue { backend = "memory" }`, ""},
+		{"memory_js_transform", `queue { backend = "memory" }`, `transform "javascript" { file = "t.js" }`},
+		{"jetstream_js_transform", ``, `transform "javascript" { file = "t.js" }`},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
 			dest := newSinkServer(b)
 			dir := b.TempDir()
 			_ = os.WriteFile(filepath.Join(dir, "t.js"), []byte(benchScript), 0o644)
-			cfg := `
+			cfg := tc.queue + `
 pipeline "bench" {
   source "http" { path = "/in" }
-  ` + transform + `
+  ` + tc.transform + `
   sink "http" "dest" {
     url = "http://` + dest.addr + `/"
     concurrency = 32
@@ -114,6 +114,7 @@ pipeline "bench" {
 			_ = os.WriteFile(filepath.Join(dir, "config.hcl"), []byte(cfg), 0o644)
 			e, err := core.Load(context.Background(), core.Options{
 				ConfigPath: filepath.Join(dir, "config.hcl"),
+				DataDir:    filepath.Join(dir, "data"),
 				Components: all.Definitions(all.Options{Stdout: io.Discard}),
 				Listen:     "127.0.0.1:0",
 			})

@@ -269,10 +269,12 @@ func (d *memDelivery) Nak(delay time.Duration) error {
 	})
 }
 
-// memHistory keeps the newest records in memory.
+// memHistory keeps the newest records in memory; the oldest (by first
+// write) are evicted in O(1).
 type memHistory struct {
 	mu      sync.Mutex
 	records map[DeliveryID]*Record
+	order   []DeliveryID // first-write order, for eviction
 	limit   int
 }
 
@@ -297,16 +299,13 @@ func (h *memHistory) Put(_ context.Context, r *Record) error {
 	c.Attempts = append([]Attempt(nil), r.Attempts...)
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if _, known := h.records[id]; !known {
+		h.order = append(h.order, id)
+	}
 	h.records[id] = &c
-	if len(h.records) > h.limit {
-		var oldest DeliveryID
-		var at time.Time
-		for k, v := range h.records {
-			if at.IsZero() || v.Updated.Before(at) {
-				oldest, at = k, v.Updated
-			}
-		}
-		delete(h.records, oldest)
+	for len(h.records) > h.limit && len(h.order) > 0 {
+		delete(h.records, h.order[0])
+		h.order = h.order[1:]
 	}
 	return nil
 }

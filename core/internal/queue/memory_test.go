@@ -203,3 +203,18 @@ func TestParseDeliveryID(t *testing.T) {
 		}
 	}
 }
+
+func TestMemoryHistoryEvictsOldest(t *testing.T) {
+	q := NewMemory(3)
+	h := q.History()
+	ctx := context.Background()
+	for i := 1; i <= 5; i++ {
+		_ = h.Put(ctx, &Record{ID: DeliveryID{"p", "s", uint64(i)}.String(), Seq: uint64(i), State: StateSucceeded})
+	}
+	// Rewriting a kept record does not make it newer for eviction.
+	_ = h.Put(ctx, &Record{ID: DeliveryID{"p", "s", 3}.String(), Seq: 3, State: StateDead})
+	list, _ := h.List(ctx, Filter{})
+	if len(list) != 3 || list[0].Seq != 3 || list[2].Seq != 5 || list[0].State != StateDead {
+		t.Fatalf("kept %+v, want 3, 4, 5", list)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/hookbridge/hookbridge/plugins/internal/attr"
 	"github.com/hookbridge/hookbridge/sdk"
 	"github.com/hookbridge/hookbridge/sdk/schema"
@@ -43,18 +45,29 @@ func Definition() sdk.Definition {
 		Name:        Name,
 		Description: "Calls the GitHub REST API for one repository: repository_dispatch, issue_comment, create_issue or commit_status, with fields from the transform's output.",
 		Schema: schema.Block{Attributes: []schema.Attribute{
-			{Name: "token", Type: schema.String, Required: true, Sensitive: true, Description: "A token with access to the repository (sent as Authorization: Bearer)."},
+			{Name: "token", Type: schema.String, Sensitive: true, Description: "A token with access to the repository (sent as Authorization: Bearer). Either this or an app block."},
 			{Name: "repository", Type: schema.String, Required: true, Description: "owner/repo"},
 			{Name: "action", Type: schema.String, Required: true, Description: "repository_dispatch, issue_comment, create_issue or commit_status."},
 			{Name: "api_url", Type: schema.String, Default: DefaultAPIURL, Description: "API base URL (GitHub Enterprise: https://HOST/api/v3)."},
 			{Name: "timeout", Type: schema.String, Default: "10s", Description: "Deadline of one attempt."},
-		}},
+		}, Blocks: []schema.NestedBlock{{
+			Name: "app",
+			Block: schema.Block{
+				Description: "Authenticate as a GitHub App installation instead of with a token: a JWT is exchanged for an installation token, cached until shortly before it expires.",
+				Attributes: []schema.Attribute{
+					{Name: "app_id", Type: schema.Number, Required: true, Description: "The App's id."},
+					{Name: "installation_id", Type: schema.Number, Required: true, Description: "The installation's id (in the repository owner's account)."},
+					{Name: "private_key", Type: schema.String, Required: true, Sensitive: true, Description: "The App's private key, PEM (use file(\"key.pem\"))."},
+				},
+			},
+		}}},
 		New: func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) },
 	}
 }
 
 // Sink calls the GitHub API.
 type Sink struct {
+	app     *appAuth
 	token   string
 	owner   string
 	repo    string
@@ -72,19 +85,37 @@ var (
 // New builds the sink.
 func New(_ context.Context, cfg sdk.Config) (*Sink, error) {
 	var c struct {
-		Token      sdk.Secret `json:"token"`
-		Repository string     `json:"repository"`
-		Action     string     `json:"action"`
-		APIURL     string     `json:"api_url"`
-		Timeout    string     `json:"timeout"`
+		Token sdk.Secret `json:"token"`
+		App   *struct {
+			AppID          int64      `json:"app_id"`
+			InstallationID int64      `json:"installation_id"`
+			PrivateKey     sdk.Secret `json:"private_key"`
+		} `json:"app"`
+		Repository string `json:"repository"`
+		Action     string `json:"action"`
+		APIURL     string `json:"api_url"`
+		Timeout    string `json:"timeout"`
 	}
 	if err := cfg.Decode(&c); err != nil {
 		return nil, err
 	}
 	s := &Sink{token: c.Token.Reveal(), action: c.Action, apiURL: strings.TrimRight(c.APIURL, "/"), now: time.Now}
 	var diags sdk.Diagnostics
-	if s.token == "" {
-		diags = append(diags, sdk.Diagnostic{Summary: "Empty token", Detail: "token must not be empty.", Attribute: "token"})
+	switch {
+	case s.token != "" && c.App != nil:
+		diags = append(diags, sdk.Diagnostic{Summary: "Two ways to authenticate", Detail: "Set token or an app block, not both.", Attribute: "token"})
+	case s.token == "" && c.App == nil:
+		diags = append(diags, sdk.Diagnostic{Summary: "No credentials", Detail: "Set token, or an app block (app_id, installation_id, private_key).", Attribute: "token"})
+	case c.App != nil:
+		key, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(c.App.PrivateKey.Reveal()))
+		if err != nil {
+			diags = append(diags, sdk.Diagnostic{Summary: "Invalid private key", Detail: "app.private_key must be the App's RSA private key in PEM form.", Attribute: "app.private_key"})
+		}
+		if c.App.AppID <= 0 || c.App.InstallationID <= 0 {
+			diags = append(diags, sdk.Diagnostic{Summary: "Invalid app ids", Detail: "app_id and installation_id are positive numbers.", Attribute: "app.app_id"})
+		}
+		s.app = &appAuth{appID: strconv.FormatInt(c.App.AppID, 10), installationID: c.App.InstallationID, key: key,
+			apiURL: s.apiURL, hc: &http.Client{Timeout: 10 * time.Second}, now: time.Now}
 	}
 	owner, repo, ok := strings.Cut(c.Repository, "/")
 	if !ok || owner == "" || repo == "" || strings.Contains(repo, "/") {
@@ -103,7 +134,15 @@ func New(_ context.Context, cfg sdk.Config) (*Sink, error) {
 }
 
 // Render builds the API call for the configured action.
-func (s *Sink) Render(_ context.Context, m sdk.Message) (*sdk.Outbound, error) {
+func (s *Sink) Render(ctx context.Context, m sdk.Message) (*sdk.Outbound, error) {
+	token := s.token
+	if s.app != nil {
+		t, err := s.app.Token(ctx)
+		if err != nil {
+			return nil, err
+		}
+		token = t
+	}
 	var in map[string]any
 	if !m.IsJSON() || json.Unmarshal(m.Body, &in) != nil {
 		return nil, sdk.Permanent(fmt.Errorf("github %s: the transform must return a JSON object", s.action))
@@ -145,7 +184,7 @@ func (s *Sink) Render(_ context.Context, m sdk.Message) (*sdk.Outbound, error) {
 		Method: http.MethodPost,
 		URL:    path,
 		Header: sdk.Header{
-			"authorization":        {"Bearer " + s.token},
+			"authorization":        {"Bearer " + token},
 			"accept":               {"application/vnd.github+json"},
 			"x-github-api-version": {APIVersion},
 			"user-agent":           {"hookbridge"},
@@ -173,6 +212,12 @@ func number(v any) (int, error) {
 // Interpret applies GitHub's rate-limit rules.
 func (s *Sink) Interpret(_ context.Context, _ *sdk.Outbound, r *sdk.Response) sdk.Verdict {
 	now := s.now()
+	if s.app != nil && r.StatusCode == http.StatusUnauthorized {
+		// The installation token was revoked or expired early: fetch a
+		// new one on the next attempt.
+		s.app.forget()
+		return sdk.Verdict{Outcome: sdk.Retry, Reason: "github: installation token rejected; a new one will be fetched"}
+	}
 	if r.StatusCode == http.StatusForbidden || r.StatusCode == http.StatusTooManyRequests {
 		// Primary limit: no requests left until the reset time.
 		if r.Header.Get("x-ratelimit-remaining") == "0" {

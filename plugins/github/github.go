@@ -3,8 +3,6 @@ package github
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"net/url"
 	"strings"
 
@@ -49,20 +47,7 @@ func New(_ context.Context, cfg sdk.Config) (*Source, error) {
 }
 
 // ParseSignature reads "sha256=<64 hex>".
-func ParseSignature(v string) ([]byte, error) {
-	hexSig, ok := strings.CutPrefix(strings.TrimSpace(v), "sha256=")
-	if !ok {
-		if v == "" {
-			return nil, verify.ErrMissing
-		}
-		return nil, fmt.Errorf("%w: no sha256= prefix", verify.ErrMalformed)
-	}
-	sig, err := hex.DecodeString(hexSig)
-	if err != nil || len(sig) != sha256.Size {
-		return nil, fmt.Errorf("%w: not 32 bytes of hex", verify.ErrMalformed)
-	}
-	return sig, nil
-}
+func ParseSignature(v string) ([]byte, error) { return verify.PrefixedHexSHA256(v, "sha256=") }
 
 // Receive verifies and classifies one delivery.
 func (s *Source) Receive(_ context.Context, req *sdk.Request) (sdk.Receipt, error) {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -55,20 +54,7 @@ func New(_ context.Context, cfg sdk.Config) (*Source, error) {
 }
 
 // ParseSignature reads "v0=<64 hex>".
-func ParseSignature(v string) ([]byte, error) {
-	h, ok := strings.CutPrefix(strings.TrimSpace(v), "v0=")
-	if !ok {
-		if v == "" {
-			return nil, verify.ErrMissing
-		}
-		return nil, fmt.Errorf("%w: no v0= prefix", verify.ErrMalformed)
-	}
-	b, err := hex.DecodeString(h)
-	if err != nil || len(b) != sha256.Size {
-		return nil, fmt.Errorf("%w: not 32 bytes of hex", verify.ErrMalformed)
-	}
-	return b, nil
-}
+func ParseSignature(v string) ([]byte, error) { return verify.PrefixedHexSHA256(v, "v0=") }
 
 // Receive verifies one request and classifies it.
 func (s *Source) Receive(_ context.Context, req *sdk.Request) (sdk.Receipt, error) {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
@@ -158,4 +159,21 @@ func Fields(body []byte, paths ...[]string) []string {
 		}
 	}
 	return out
+}
+
+// PrefixedHexSHA256 reads "PREFIX<64 hex digits>" (GitHub's "sha256=",
+// Slack's "v0=") into the 32 signature bytes.
+func PrefixedHexSHA256(v, prefix string) ([]byte, error) {
+	h, ok := strings.CutPrefix(strings.TrimSpace(v), prefix)
+	if !ok {
+		if v == "" {
+			return nil, ErrMissing
+		}
+		return nil, fmt.Errorf("%w: no %s prefix", ErrMalformed, prefix)
+	}
+	b, err := hex.DecodeString(h)
+	if err != nil || len(b) != sha256.Size {
+		return nil, fmt.Errorf("%w: not 32 bytes of hex", ErrMalformed)
+	}
+	return b, nil
 }

@@ -1,4 +1,4 @@
-module github.com/hookbridge/hookbridge
+module github.com/hookferry/hookferry
 
 go 1.26.8
 

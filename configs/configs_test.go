@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookbridge/hookbridge/core"
-	"github.com/hookbridge/hookbridge/plugins/all"
+	"github.com/hookferry/hookferry/core"
+	"github.com/hookferry/hookferry/plugins/all"
 )
 
 // fakeEnv gives every variable a plausible value, so an example validates

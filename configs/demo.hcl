@@ -1,6 +1,6 @@
 # The demo pipeline: needs no secret and no other service.
 #
-#   go run ./cmd/hookbridge run -c configs/demo.hcl
+#   go run ./cmd/hookferry run -c configs/demo.hcl
 #   curl -i -X POST http://127.0.0.1:8080/hooks/demo \
 #        -H 'Content-Type: application/json' -d '{"action":"opened","number":7}'
 #
@@ -9,7 +9,7 @@
 
 server {
   listen       = "127.0.0.1:8080"
-  admin_listen = "127.0.0.1:8089"   # hookbridge deliveries / replay talk to this
+  admin_listen = "127.0.0.1:8089"   # hookferry deliveries / replay talk to this
 }
 
 pipeline "demo" {

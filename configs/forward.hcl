@@ -2,7 +2,7 @@
 # and headers set by a transform on the way out.
 #
 #   INBOUND_TOKEN=... FORWARD_URL=https://example.test/hook \
-#     go run ./cmd/hookbridge run -c configs/forward.hcl
+#     go run ./cmd/hookferry run -c configs/forward.hcl
 
 server {
   listen        = "127.0.0.1:8081"
@@ -30,14 +30,14 @@ pipeline "forward" {
     url     = env("FORWARD_URL", "http://127.0.0.1:9000/hook")
     timeout = "5s"
     headers = {
-      "X-Forwarded-By" = "hookbridge"
+      "X-Forwarded-By" = "hookferry"
     }
 
     # Transforms inside a sink run after the pipeline's, for this sink only.
     transform "javascript" {
       code = <<-JS
         function transform(event) {
-          return message(event.body, { headers: { "X-Hookbridge-Event": event.id } });
+          return message(event.body, { headers: { "X-Hookferry-Event": event.id } });
         }
       JS
     }

@@ -2,7 +2,7 @@
 # bot identity; paced at Slack's one message per second by default.
 #
 #   GITHUB_WEBHOOK_SECRET=... SLACK_BOT_TOKEN=xoxb-... \
-#     go run ./cmd/hookbridge run -c configs/github-to-slack-api.hcl
+#     go run ./cmd/hookferry run -c configs/github-to-slack-api.hcl
 
 pipeline "github-to-slack-api" {
   source "github" {

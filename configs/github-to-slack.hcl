@@ -3,7 +3,7 @@
 # secret you put in GITHUB_WEBHOOK_SECRET.
 #
 #   GITHUB_WEBHOOK_SECRET=... SLACK_WEBHOOK_URL=https://hooks.slack.com/services/... \
-#     go run ./cmd/hookbridge run -c configs/github-to-slack.hcl
+#     go run ./cmd/hookferry run -c configs/github-to-slack.hcl
 
 pipeline "github-to-slack" {
   source "github" {

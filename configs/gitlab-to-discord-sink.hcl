@@ -2,7 +2,7 @@
 # before sending, and its rate-limit answers are honoured.
 #
 #   GITLAB_WEBHOOK_TOKEN=... DISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/... \
-#     go run ./cmd/hookbridge run -c configs/gitlab-to-discord-sink.hcl
+#     go run ./cmd/hookferry run -c configs/gitlab-to-discord-sink.hcl
 
 pipeline "gitlab-to-discord-sink" {
   source "gitlab" {

@@ -2,7 +2,7 @@
 # https://YOUR-HOST/hooks/gitlab, secret token from GITLAB_WEBHOOK_TOKEN.
 #
 #   GITLAB_WEBHOOK_TOKEN=... DISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/... \
-#     go run ./cmd/hookbridge run -c configs/gitlab-to-discord.hcl
+#     go run ./cmd/hookferry run -c configs/gitlab-to-discord.hcl
 
 pipeline "gitlab-to-discord" {
   source "gitlab" {

@@ -1,7 +1,7 @@
 # Shopify orders -> your service, with the topic passed on as a header.
 #
 #   SHOPIFY_CLIENT_SECRET=... ORDERS_URL=https://internal.example/orders \
-#     go run ./cmd/hookbridge run -c configs/shopify-orders.hcl
+#     go run ./cmd/hookferry run -c configs/shopify-orders.hcl
 
 pipeline "shopify-orders" {
   source "shopify" {

@@ -3,7 +3,7 @@
 # private or loopback addresses (SSRF guard for URLs built from config).
 #
 #   INBOUND_TOKEN=... FORWARD_URL=https://service.example/hooks FORWARD_SIGNING_SECRET=whsec_... \
-#     go run ./cmd/hookbridge run -c configs/signed-forward.hcl
+#     go run ./cmd/hookferry run -c configs/signed-forward.hcl
 
 egress {
   deny_private = true

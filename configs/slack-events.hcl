@@ -1,10 +1,10 @@
 # Slack Events API and slash commands -> your service. Point the app's
 # Event Subscriptions and slash command Request URL at
-# https://YOUR-HOST/hooks/slack; hookbridge answers Slack's url_verification
+# https://YOUR-HOST/hooks/slack; hookferry answers Slack's url_verification
 # handshake itself.
 #
 #   SLACK_SIGNING_SECRET=... EVENTS_URL=https://internal.example/slack \
-#     go run ./cmd/hookbridge run -c configs/slack-events.hcl
+#     go run ./cmd/hookferry run -c configs/slack-events.hcl
 
 pipeline "slack-events" {
   source "slack" {

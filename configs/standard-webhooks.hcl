@@ -1,6 +1,6 @@
 # Any Standard Webhooks sender (Svix, Resend, Clerk, ...): verify and log.
 #
-#   STANDARD_WEBHOOKS_SECRET=whsec_... go run ./cmd/hookbridge run -c configs/standard-webhooks.hcl
+#   STANDARD_WEBHOOKS_SECRET=whsec_... go run ./cmd/hookferry run -c configs/standard-webhooks.hcl
 
 pipeline "standard-webhooks" {
   source "standardwebhooks" {

@@ -2,7 +2,7 @@
 # (on: repository_dispatch: types: [invoice-paid]).
 #
 #   STRIPE_WEBHOOK_SECRET=whsec_... GITHUB_TOKEN=... \
-#     go run ./cmd/hookbridge run -c configs/stripe-to-github-dispatch.hcl
+#     go run ./cmd/hookferry run -c configs/stripe-to-github-dispatch.hcl
 
 pipeline "stripe-to-github" {
   source "stripe" {

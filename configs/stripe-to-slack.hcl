@@ -1,7 +1,7 @@
 # Stripe -> Slack: payments and invoices into a channel.
 #
 #   STRIPE_WEBHOOK_SECRET=whsec_... SLACK_WEBHOOK_URL=https://hooks.slack.com/services/... \
-#     go run ./cmd/hookbridge run -c configs/stripe-to-slack.hcl
+#     go run ./cmd/hookferry run -c configs/stripe-to-slack.hcl
 
 pipeline "stripe-to-slack" {
   source "stripe" {

@@ -13,9 +13,9 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/hookbridge/hookbridge/core"
-	"github.com/hookbridge/hookbridge/internal/corpus"
-	"github.com/hookbridge/hookbridge/plugins/all"
+	"github.com/hookferry/hookferry/core"
+	"github.com/hookferry/hookferry/internal/corpus"
+	"github.com/hookferry/hookferry/plugins/all"
 )
 
 // sinkServer is a fasthttp destination on loopback that counts requests.

@@ -13,11 +13,11 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
-	"github.com/hookbridge/hookbridge/core"
-	"github.com/hookbridge/hookbridge/plugins/all"
+	"github.com/hookferry/hookferry/core"
+	"github.com/hookferry/hookferry/plugins/all"
 )
 
-// TestInstancesShareAnExternalNATS: two hookbridge instances pointed at
+// TestInstancesShareAnExternalNATS: two hookferry instances pointed at
 // one NATS server (a real one, listening on loopback) share the work:
 // each event is delivered once, by whichever instance pulled it.
 func TestInstancesShareAnExternalNATS(t *testing.T) {

@@ -21,8 +21,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookbridge/hookbridge/core"
-	"github.com/hookbridge/hookbridge/internal/corpus"
+	"github.com/hookferry/hookferry/core"
+	"github.com/hookferry/hookferry/internal/corpus"
 )
 
 // delivery is one signed request built from a corpus file.

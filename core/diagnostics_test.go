@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookbridge/hookbridge/core"
-	"github.com/hookbridge/hookbridge/plugins/all"
+	"github.com/hookferry/hookferry/core"
+	"github.com/hookferry/hookferry/plugins/all"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

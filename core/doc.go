@@ -1,4 +1,4 @@
-// Package core is hookbridge's engine: it loads a configuration, builds
+// Package core is hookferry's engine: it loads a configuration, builds
 // every component through a registry, and runs the ingress listener, the
 // queue and one delivery consumer per (pipeline, sink).
 //

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookbridge/hookbridge/core"
-	"github.com/hookbridge/hookbridge/plugins/all"
+	"github.com/hookferry/hookferry/core"
+	"github.com/hookferry/hookferry/plugins/all"
 )
 
 // timedDest records when each request arrived and answers with the

@@ -16,16 +16,16 @@ import (
 	"github.com/sony/gobreaker/v2"
 	"golang.org/x/time/rate"
 
-	"github.com/hookbridge/hookbridge/core/internal/admin"
-	"github.com/hookbridge/hookbridge/core/internal/config"
-	"github.com/hookbridge/hookbridge/core/internal/delivery"
-	"github.com/hookbridge/hookbridge/core/internal/ingress"
-	"github.com/hookbridge/hookbridge/core/internal/pipeline"
-	"github.com/hookbridge/hookbridge/core/internal/pluginhost"
-	"github.com/hookbridge/hookbridge/core/internal/queue"
-	"github.com/hookbridge/hookbridge/core/internal/registry"
-	"github.com/hookbridge/hookbridge/sdk"
-	sdkplugin "github.com/hookbridge/hookbridge/sdk/plugin"
+	"github.com/hookferry/hookferry/core/internal/admin"
+	"github.com/hookferry/hookferry/core/internal/config"
+	"github.com/hookferry/hookferry/core/internal/delivery"
+	"github.com/hookferry/hookferry/core/internal/ingress"
+	"github.com/hookferry/hookferry/core/internal/pipeline"
+	"github.com/hookferry/hookferry/core/internal/pluginhost"
+	"github.com/hookferry/hookferry/core/internal/queue"
+	"github.com/hookferry/hookferry/core/internal/registry"
+	"github.com/hookferry/hookferry/sdk"
+	sdkplugin "github.com/hookferry/hookferry/sdk/plugin"
 )
 
 // Options configure an engine.
@@ -45,10 +45,10 @@ type Options struct {
 	Listen string
 	// AdminListen, when set, replaces server.admin_listen.
 	AdminListen string
-	// PluginDirs are searched for hookbridge-plugin-NAME binaries.
+	// PluginDirs are searched for hookferry-plugin-NAME binaries.
 	PluginDirs []string
 	// Reattach names plugins started by hand (for a debugger) to connect
-	// to instead of starting them (HOOKBRIDGE_REATTACH_PLUGINS).
+	// to instead of starting them (HOOKFERRY_REATTACH_PLUGINS).
 	Reattach map[string]sdkplugin.Reattach
 }
 
@@ -114,7 +114,7 @@ func Validate(ctx context.Context, opts Options) (Summary, error) {
 }
 
 // AdminAddress reads only the configuration's server.admin_listen, for
-// CLI commands that talk to a running hookbridge: nothing else is decoded,
+// CLI commands that talk to a running hookferry: nothing else is decoded,
 // so the pipelines' secrets need not be in the environment.
 func AdminAddress(opts Options) (string, error) {
 	addr, cfg, diags := config.AdminListen(opts.ConfigPath, opts.LookupEnv)
@@ -511,7 +511,7 @@ func startPlugins(ctx context.Context, opts Options, reg *registry.Registry, log
 	return started, diags, cfg.Files
 }
 
-// Plugins lists the running plugins (for `hookbridge plugins list`).
+// Plugins lists the running plugins (for `hookferry plugins list`).
 func (e *Engine) Plugins() []*pluginhost.Plugin { return e.plugins }
 
 // SinkStats reports settled deliveries of one sink (for tests and, later,

@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookbridge/hookbridge/core"
-	"github.com/hookbridge/hookbridge/internal/corpus"
-	"github.com/hookbridge/hookbridge/plugins/all"
+	"github.com/hookferry/hookferry/core"
+	"github.com/hookferry/hookferry/internal/corpus"
+	"github.com/hookferry/hookferry/plugins/all"
 )
 
 // received is one request a destination got.

@@ -8,10 +8,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/hookbridge/hookbridge/core/internal/pluginhost"
-	"github.com/hookbridge/hookbridge/internal/corpus"
-	"github.com/hookbridge/hookbridge/plugins/http"
-	"github.com/hookbridge/hookbridge/sdk"
+	"github.com/hookferry/hookferry/core/internal/pluginhost"
+	"github.com/hookferry/hookferry/internal/corpus"
+	"github.com/hookferry/hookferry/plugins/sinks/http"
+	"github.com/hookferry/hookferry/sdk"
 )
 
 // BenchmarkSinkRender: the per-event cost of rendering through a sink
@@ -42,7 +42,7 @@ func BenchmarkSinkRender(b *testing.B) {
 			}
 		}
 	}
-	b.Run("builtin", func(b *testing.B) { run(b, http.SinkDefinition()) })
+	b.Run("builtin", func(b *testing.B) { run(b, http.Definition()) })
 	b.Run("plugin_process", func(b *testing.B) {
 		p, err := pluginhost.Start(context.Background(), pluginhost.Spec{Name: "httpsink", Path: bin}, slog.New(slog.DiscardHandler))
 		if err != nil {

@@ -21,9 +21,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookbridge/hookbridge/core"
-	"github.com/hookbridge/hookbridge/plugins/all"
-	sdkplugin "github.com/hookbridge/hookbridge/sdk/plugin"
+	"github.com/hookferry/hookferry/core"
+	"github.com/hookferry/hookferry/plugins/all"
+	sdkplugin "github.com/hookferry/hookferry/sdk/plugin"
 )
 
 var (
@@ -36,12 +36,12 @@ var (
 func examplePlugin(t testing.TB) (path, sum string) {
 	t.Helper()
 	pluginOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "hookbridge-plugins-")
+		dir, err := os.MkdirTemp("", "hookferry-plugins-")
 		if err != nil {
 			pluginErr = err
 			return
 		}
-		pluginPath = filepath.Join(dir, "hookbridge-plugin-mattermost")
+		pluginPath = filepath.Join(dir, "hookferry-plugin-mattermost")
 		out, err := exec.Command("go", "build", "-o", pluginPath, "../plugins/examples/mattermost").CombinedOutput()
 		if err != nil {
 			pluginErr = fmt.Errorf("%v: %s", err, out)
@@ -217,7 +217,7 @@ func TestPluginConfigErrorAtItsLine(t *testing.T) {
 }
 
 // TestPluginReattach: a plugin started by hand in debug mode prints how to
-// reattach; hookbridge connects to it instead of starting one, delivers
+// reattach; hookferry connects to it instead of starting one, delivers
 // through it, and leaves it running on shutdown.
 func TestPluginReattach(t *testing.T) {
 	path, _ := examplePlugin(t)
@@ -262,15 +262,15 @@ pipeline "p" {
 		t.Fatal(err)
 	}
 	if !alive(cmd.Process.Pid) {
-		t.Fatal("hookbridge killed the plugin it only reattached to")
+		t.Fatal("hookferry killed the plugin it only reattached to")
 	}
 }
 
-// TestPluginGetsNoHostEnvironment: a variable set in hookbridge's
+// TestPluginGetsNoHostEnvironment: a variable set in hookferry's
 // environment is not visible to the plugin process.
 func TestPluginGetsNoHostEnvironment(t *testing.T) {
-	t.Setenv("HOOKBRIDGE_TEST_HOST_SECRET", "do-not-leak")
-	bin := filepath.Join(t.TempDir(), "hookbridge-plugin-env")
+	t.Setenv("HOOKFERRY_TEST_HOST_SECRET", "do-not-leak")
+	bin := filepath.Join(t.TempDir(), "hookferry-plugin-env")
 	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/envplugin").CombinedOutput(); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
@@ -296,7 +296,7 @@ pipeline "p" {
 		t.Fatal("the plugin reported no environment at all (go-plugin's own variables are expected)")
 	}
 	for _, n := range names {
-		if n == "HOOKBRIDGE_TEST_HOST_SECRET" || n == "PATH" || n == "HOME" {
+		if n == "HOOKFERRY_TEST_HOST_SECRET" || n == "PATH" || n == "HOME" {
 			t.Fatalf("the plugin sees the host's %s; its environment: %v", n, names)
 		}
 	}

@@ -236,7 +236,7 @@ func TestGitHubSink(t *testing.T) {
 		h := r.header
 		if r.method != "POST" || r.path != "/repos/octo/hello/dispatches" || r.body != `{"client_payload":{"ref":"main"},"event_type":"deploy"}` ||
 			h.Get("Authorization") != "Bearer ghp_test" || h.Get("Accept") != "application/vnd.github+json" ||
-			h.Get("X-GitHub-Api-Version") != "2022-11-28" || h.Get("User-Agent") != "hookbridge" {
+			h.Get("X-GitHub-Api-Version") != "2022-11-28" || h.Get("User-Agent") != "hookferry" {
 			t.Fatalf("request %+v", r)
 		}
 	})

@@ -1,4 +1,4 @@
-// Package sdk is the public contract between hookbridge and its components.
+// Package sdk is the public contract between hookferry and its components.
 //
 // A component is a source (verifies and classifies an inbound webhook), a
 // transform (maps one message to zero, one or many) or a sink (renders a

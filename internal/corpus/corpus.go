@@ -6,28 +6,23 @@ import (
 	"testing"
 )
 
-// Dir returns the corpus folder. It looks for HOOKBRIDGE_CORPUS, then for
-// shared/corpus beside the module root. A test that needs the corpus fails
-// (not skips) without it: CI always has it.
+// Dir returns the corpus folder, testdata/corpus at the repository root.
+// It is found by walking up from the test's working directory, so a clone
+// anywhere passes its tests with nothing beside it. A test that needs the
+// corpus fails (not skips) without it.
 func Dir(tb testing.TB) string {
 	tb.Helper()
-	if d := os.Getenv("HOOKBRIDGE_CORPUS"); d != "" {
-		return d
-	}
 	wd, err := os.Getwd()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			c := filepath.Join(filepath.Dir(dir), "shared", "corpus")
-			if _, err := os.Stat(c); err != nil {
-				tb.Fatalf("payload corpus not found at %s (set HOOKBRIDGE_CORPUS): %v", c, err)
-			}
-			return c
+		c := filepath.Join(dir, "testdata", "corpus", "MANIFEST.sha256")
+		if _, err := os.Stat(c); err == nil {
+			return filepath.Dir(c)
 		}
 		if filepath.Dir(dir) == dir {
-			tb.Fatal("go.mod not found above " + wd)
+			tb.Fatalf("payload corpus (testdata/corpus) not found above %s", wd)
 		}
 	}
 }

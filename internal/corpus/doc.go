@@ -1,5 +1,4 @@
-// Package corpus locates the shared payload corpus (../shared/corpus beside
-// the repository: real GitHub, Stripe, Slack and GitLab webhook bodies with
-// their licences) for tests and benchmarks. The corpus is never copied into
-// the repository.
+// Package corpus locates the payload corpus that the repository carries in
+// testdata/corpus (real GitHub, Stripe, Slack and GitLab webhook bodies,
+// each upstream's licence beside its files) for tests and benchmarks.
 package corpus

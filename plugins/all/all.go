@@ -3,19 +3,20 @@ package all
 import (
 	"io"
 
-	"github.com/hookbridge/hookbridge/plugins/discord"
-	"github.com/hookbridge/hookbridge/plugins/github"
-	"github.com/hookbridge/hookbridge/plugins/githubsink"
-	"github.com/hookbridge/hookbridge/plugins/gitlab"
-	"github.com/hookbridge/hookbridge/plugins/http"
-	"github.com/hookbridge/hookbridge/plugins/javascript"
-	logsink "github.com/hookbridge/hookbridge/plugins/log"
-	"github.com/hookbridge/hookbridge/plugins/shopify"
-	"github.com/hookbridge/hookbridge/plugins/slack"
-	"github.com/hookbridge/hookbridge/plugins/slacksink"
-	"github.com/hookbridge/hookbridge/plugins/standardwebhooks"
-	"github.com/hookbridge/hookbridge/plugins/stripe"
-	"github.com/hookbridge/hookbridge/sdk"
+	"github.com/hookferry/hookferry/plugins/sinks/discord"
+	githubsink "github.com/hookferry/hookferry/plugins/sinks/github"
+	httpsink "github.com/hookferry/hookferry/plugins/sinks/http"
+	logsink "github.com/hookferry/hookferry/plugins/sinks/log"
+	slacksink "github.com/hookferry/hookferry/plugins/sinks/slack"
+	"github.com/hookferry/hookferry/plugins/sources/github"
+	"github.com/hookferry/hookferry/plugins/sources/gitlab"
+	httpsource "github.com/hookferry/hookferry/plugins/sources/http"
+	"github.com/hookferry/hookferry/plugins/sources/shopify"
+	"github.com/hookferry/hookferry/plugins/sources/slack"
+	"github.com/hookferry/hookferry/plugins/sources/standardwebhooks"
+	"github.com/hookferry/hookferry/plugins/sources/stripe"
+	"github.com/hookferry/hookferry/plugins/transforms/javascript"
+	"github.com/hookferry/hookferry/sdk"
 )
 
 // Options are what built-ins need from the host.
@@ -24,13 +25,14 @@ type Options struct {
 	Stdout io.Writer
 }
 
-// Definitions returns the built-in components.
+// Definitions returns the built-in components: sources, then transforms,
+// then sinks.
 func Definitions(opts Options) []sdk.Definition {
 	if opts.Stdout == nil {
 		opts.Stdout = io.Discard
 	}
 	return []sdk.Definition{
-		http.SourceDefinition(),
+		httpsource.Definition(),
 		github.Definition(),
 		stripe.Definition(),
 		slack.Definition(),
@@ -38,7 +40,7 @@ func Definitions(opts Options) []sdk.Definition {
 		shopify.Definition(),
 		standardwebhooks.Definition(),
 		javascript.Definition(),
-		http.SinkDefinition(),
+		httpsink.Definition(),
 		slacksink.Definition(),
 		discord.Definition(),
 		githubsink.Definition(),

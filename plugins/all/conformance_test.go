@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookbridge/hookbridge/plugins/all"
-	"github.com/hookbridge/hookbridge/sdk"
-	"github.com/hookbridge/hookbridge/sdk/sdktest"
+	"github.com/hookferry/hookferry/plugins/all"
+	"github.com/hookferry/hookferry/sdk"
+	"github.com/hookferry/hookferry/sdk/sdktest"
 )
 
 func mac(key string, parts ...string) []byte {

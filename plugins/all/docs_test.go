@@ -7,7 +7,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/hookbridge/hookbridge/plugins/all"
+	"github.com/hookferry/hookferry/plugins/all"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/components.md")

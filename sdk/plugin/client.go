@@ -11,9 +11,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	pb "github.com/hookbridge/hookbridge/sdk/proto/hookbridge/v1"
+	pb "github.com/hookferry/hookferry/sdk/internal/proto/hookferry/v1"
 
-	"github.com/hookbridge/hookbridge/sdk"
+	"github.com/hookferry/hookferry/sdk"
 )
 
 // Client is the host side of one plugin. When the plugin process is

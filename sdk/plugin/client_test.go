@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookbridge/hookbridge/sdk"
-	"github.com/hookbridge/hookbridge/sdk/plugin"
-	"github.com/hookbridge/hookbridge/sdk/sdktest"
+	"github.com/hookferry/hookferry/sdk"
+	"github.com/hookferry/hookferry/sdk/plugin"
+	"github.com/hookferry/hookferry/sdk/sdktest"
 )
 
 type bigTransform struct{}

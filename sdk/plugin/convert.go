@@ -5,10 +5,10 @@ import (
 	"errors"
 	"time"
 
-	pb "github.com/hookbridge/hookbridge/sdk/proto/hookbridge/v1"
+	pb "github.com/hookferry/hookferry/sdk/internal/proto/hookferry/v1"
 
-	"github.com/hookbridge/hookbridge/sdk"
-	"github.com/hookbridge/hookbridge/sdk/schema"
+	"github.com/hookferry/hookferry/sdk"
+	"github.com/hookferry/hookferry/sdk/schema"
 )
 
 func headerToPB(h sdk.Header) map[string]*pb.Values {

@@ -1,6 +1,6 @@
-// Package plugin is the wire between hookbridge and plugin binaries, on
-// hashicorp/go-plugin over gRPC (protocol hookbridge.v1, see
-// sdk/proto/hookbridge/v1).
+// Package plugin is the wire between hookferry and plugin binaries, on
+// hashicorp/go-plugin over gRPC (protocol hookferry.v1, see
+// sdk/internal/proto/hookferry/v1).
 //
 // A plugin's main calls Serve with its component definitions. The host
 // uses Client, whose Definitions build components that are plain sdk

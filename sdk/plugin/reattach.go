@@ -12,16 +12,16 @@ import (
 )
 
 // Debugging a plugin: run it yourself, under a debugger, with
-// HOOKBRIDGE_PLUGIN_DEBUG=1. It prints a line
+// HOOKFERRY_PLUGIN_DEBUG=1. It prints a line
 //
-//	HOOKBRIDGE_REATTACH_PLUGINS='{"NAME":{...}}'
+//	HOOKFERRY_REATTACH_PLUGINS='{"NAME":{...}}'
 //
-// to set in hookbridge's environment; hookbridge then connects to the
+// to set in hookferry's environment; hookferry then connects to the
 // running process instead of starting one (and does not kill or restart
 // it).
 const (
-	DebugEnv    = "HOOKBRIDGE_PLUGIN_DEBUG"
-	ReattachEnv = "HOOKBRIDGE_REATTACH_PLUGINS"
+	DebugEnv    = "HOOKFERRY_PLUGIN_DEBUG"
+	ReattachEnv = "HOOKFERRY_REATTACH_PLUGINS"
 )
 
 // Reattach says where a plugin started by hand listens.
@@ -51,7 +51,7 @@ func (r Reattach) Config() (*goplugin.ReattachConfig, error) {
 	return &goplugin.ReattachConfig{Protocol: goplugin.Protocol(r.Protocol), ProtocolVersion: r.ProtocolVersion, Addr: addr, Pid: r.Pid, Test: true}, nil
 }
 
-// ParseReattach reads HOOKBRIDGE_REATTACH_PLUGINS: plugin name to Reattach.
+// ParseReattach reads HOOKFERRY_REATTACH_PLUGINS: plugin name to Reattach.
 func ParseReattach(v string) (map[string]Reattach, error) {
 	out := map[string]Reattach{}
 	if v == "" {
@@ -73,7 +73,7 @@ func serveDebug(name string, cfg *goplugin.ServeConfig) {
 	go goplugin.Serve(cfg)
 	rc := <-ch
 	if rc == nil {
-		fmt.Fprintln(os.Stderr, "hookbridge plugin: debug serving failed")
+		fmt.Fprintln(os.Stderr, "hookferry plugin: debug serving failed")
 		os.Exit(1)
 	}
 	b, _ := json.Marshal(map[string]Reattach{name: {
@@ -81,6 +81,6 @@ func serveDebug(name string, cfg *goplugin.ServeConfig) {
 		Network: rc.Addr.Network(), Address: rc.Addr.String(),
 	}})
 	fmt.Printf("%s='%s'\n", ReattachEnv, b)
-	fmt.Fprintln(os.Stderr, "hookbridge plugin: serving for a debugger; set the line above in hookbridge's environment. Ctrl-C stops.")
+	fmt.Fprintln(os.Stderr, "hookferry plugin: serving for a debugger; set the line above in hookferry's environment. Ctrl-C stops.")
 	<-closed
 }

@@ -11,19 +11,19 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
-	pb "github.com/hookbridge/hookbridge/sdk/proto/hookbridge/v1"
+	pb "github.com/hookferry/hookferry/sdk/internal/proto/hookferry/v1"
 
-	"github.com/hookbridge/hookbridge/sdk"
+	"github.com/hookferry/hookferry/sdk"
 )
 
-// ProtocolVersion is the wire version this SDK speaks (hookbridge.v1).
+// ProtocolVersion is the wire version this SDK speaks (hookferry.v1).
 const ProtocolVersion = 1
 
 // PluginName is the name the one plugin is dispensed under.
-const PluginName = "hookbridge"
+const PluginName = "hookferry"
 
 // MaxMessageSize bounds one gRPC message either way. It is above the
-// largest body hookbridge accepts (server.max_body_size, 5 MiB by default)
+// largest body hookferry accepts (server.max_body_size, 5 MiB by default)
 // with room for headers; a larger reply fails cleanly with
 // ResourceExhausted instead of hanging.
 const MaxMessageSize = 64 << 20
@@ -33,13 +33,13 @@ const MaxMessageSize = 64 << 20
 // not a security measure (the checksum in the host's plugin block is).
 var Handshake = goplugin.HandshakeConfig{
 	ProtocolVersion:  ProtocolVersion,
-	MagicCookieKey:   "HOOKBRIDGE_PLUGIN",
-	MagicCookieValue: "c8b1f0e2-hookbridge-webhook-bridge-plugin",
+	MagicCookieKey:   "HOOKFERRY_PLUGIN",
+	MagicCookieValue: "c8b1f0e2-hookferry-webhook-bridge-plugin",
 }
 
 // ServeOpts describe a plugin binary.
 type ServeOpts struct {
-	// Name and Version identify the plugin in `hookbridge plugins list`.
+	// Name and Version identify the plugin in `hookferry plugins list`.
 	Name    string
 	Version string
 	// Components the plugin provides.
@@ -50,7 +50,7 @@ type ServeOpts struct {
 }
 
 // Serve runs the plugin; call it from main. It returns when the host
-// disconnects. Run by hand (not by hookbridge), it explains and exits.
+// disconnects. Run by hand (not by hookferry), it explains and exits.
 func Serve(opts ServeOpts) {
 	log := opts.Logger
 	if log == nil {
@@ -58,7 +58,7 @@ func Serve(opts ServeOpts) {
 	}
 	srv, err := newServer(opts.Name, opts.Version, opts.Components, log)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "hookbridge plugin:", err)
+		fmt.Fprintln(os.Stderr, "hookferry plugin:", err)
 		os.Exit(1)
 	}
 	cfg := &goplugin.ServeConfig{
@@ -104,7 +104,7 @@ func exitWithHost(ppid int) {
 	}
 }
 
-// GRPCServer builds the plugin's gRPC server with hookbridge's limits.
+// GRPCServer builds the plugin's gRPC server with hookferry's limits.
 func GRPCServer(opts []grpc.ServerOption) *grpc.Server {
 	opts = append(opts, grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize))
 	return grpc.NewServer(opts...)

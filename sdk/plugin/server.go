@@ -8,9 +8,9 @@ import (
 	"sync"
 	"sync/atomic"
 
-	pb "github.com/hookbridge/hookbridge/sdk/proto/hookbridge/v1"
+	pb "github.com/hookferry/hookferry/sdk/internal/proto/hookferry/v1"
 
-	"github.com/hookbridge/hookbridge/sdk"
+	"github.com/hookferry/hookferry/sdk"
 )
 
 // server is the plugin side: it builds component instances from the

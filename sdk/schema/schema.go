@@ -172,7 +172,7 @@ func (b Block) Attribute(name string) (Attribute, bool) {
 }
 
 // Doc renders the block as a Markdown table, for generated docs and
-// `hookbridge plugins describe`.
+// `hookferry plugins describe`.
 func (b Block) Doc() string {
 	var sb strings.Builder
 	sb.WriteString("| name | type | required | default | description |\n|---|---|---|---|---|\n")

@@ -9,8 +9,8 @@ import (
 
 	goplugin "github.com/hashicorp/go-plugin"
 
-	"github.com/hookbridge/hookbridge/sdk"
-	"github.com/hookbridge/hookbridge/sdk/plugin"
+	"github.com/hookferry/hookferry/sdk"
+	"github.com/hookferry/hookferry/sdk/plugin"
 )
 
 // Case is one component to check, with a valid configuration and inputs.

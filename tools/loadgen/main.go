@@ -18,7 +18,7 @@ import (
 )
 
 func main() {
-	bin := flag.String("bin", "", "hookbridge binary (required)")
+	bin := flag.String("bin", "", "hookferry binary (required)")
 	bodyPath := flag.String("body", "", "request body file (required)")
 	n := flag.Int("n", 20000, "requests per mode")
 	conc := flag.Int("c", 64, "concurrent senders")
@@ -61,9 +61,9 @@ type result struct {
 	errors          int64
 }
 
-// runMode starts hookbridge with a config for mode, loads it, stops it.
+// runMode starts hookferry with a config for mode, loads it, stops it.
 func runMode(ctx context.Context, bin, mode string, body []byte, n, conc int) (result, error) {
-	dir, err := os.MkdirTemp("", "hookbridge-load-")
+	dir, err := os.MkdirTemp("", "hookferry-load-")
 	if err != nil {
 		return result{}, err
 	}
@@ -216,7 +216,7 @@ func waitListening(ctx context.Context, addr string) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return fmt.Errorf("hookbridge never listened on %s", addr)
+	return fmt.Errorf("hookferry never listened on %s", addr)
 }
 
 func splitComma(s string) []string {

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hookbridge/hookbridge/core/internal/queue"
+	"github.com/hookferry/hookferry/core/internal/queue"
 )
 
 // Backend is what the API serves.

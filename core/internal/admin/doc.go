@@ -1,7 +1,7 @@
 // Package admin is the operator's HTTP API, on its own port
 // (server.admin_listen), separate from webhook ingress: health
 // (/livez, /readyz), delivery records (/v1/deliveries) and replay
-// (/v1/replay). The hookbridge CLI commands deliveries and replay call it.
+// (/v1/replay). The hookferry CLI commands deliveries and replay call it.
 //
 // It imports queue (records and ids) and nothing of the stages.
 package admin

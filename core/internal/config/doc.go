@@ -1,4 +1,4 @@
-// Package config loads hookbridge's HCL configuration: a file or a folder of
+// Package config loads hookferry's HCL configuration: a file or a folder of
 // *.hcl files.
 //
 // Decoding is two-phase. gohcl decodes the fixed structure (server,

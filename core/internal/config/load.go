@@ -18,7 +18,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
-	"github.com/hookbridge/hookbridge/sdk"
+	"github.com/hookferry/hookferry/sdk"
 )
 
 type rawFile struct {
@@ -635,7 +635,7 @@ func evalSize(expr hcl.Expression, ectx *hcl.EvalContext, dst *int, diags *hcl.D
 }
 
 // AdminListen reads only server.admin_listen: CLI commands that talk to a
-// running hookbridge need nothing else, and must not require the
+// running hookferry need nothing else, and must not require the
 // pipelines' secrets in their environment.
 func AdminListen(path string, lookupEnv func(string) (string, bool)) (string, *Config, hcl.Diagnostics) {
 	var addr string

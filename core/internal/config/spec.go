@@ -8,7 +8,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
-	"github.com/hookbridge/hookbridge/sdk/schema"
+	"github.com/hookferry/hookferry/sdk/schema"
 )
 
 // ctyType maps a schema type to a cty type.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/hookbridge/hookbridge/sdk"
+	"github.com/hookferry/hookferry/sdk"
 )
 
 // Defaults of the client.
@@ -17,7 +17,7 @@ const (
 	DefaultTimeout         = 10 * time.Second
 	DefaultMaxResponseBody = 1 << 20
 	DefaultMaxConnsPerHost = 64
-	userAgent              = "hookbridge"
+	userAgent              = "hookferry"
 )
 
 // Client sends outbound requests.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookbridge/hookbridge/sdk"
+	"github.com/hookferry/hookferry/sdk"
 )
 
 var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookbridge/hookbridge/sdk"
+	"github.com/hookferry/hookferry/sdk"
 )
 
 // keeper is an endpoint that keeps every request it is given.

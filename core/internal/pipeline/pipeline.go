@@ -15,9 +15,9 @@ import (
 	"github.com/sony/gobreaker/v2"
 	"golang.org/x/time/rate"
 
-	"github.com/hookbridge/hookbridge/core/internal/delivery"
-	"github.com/hookbridge/hookbridge/core/internal/queue"
-	"github.com/hookbridge/hookbridge/sdk"
+	"github.com/hookferry/hookferry/core/internal/delivery"
+	"github.com/hookferry/hookferry/core/internal/queue"
+	"github.com/hookferry/hookferry/sdk"
 )
 
 // Sender sends one outbound request (delivery.Client in the engine).

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookbridge/hookbridge/core/internal/delivery"
-	"github.com/hookbridge/hookbridge/core/internal/queue"
-	"github.com/hookbridge/hookbridge/sdk"
+	"github.com/hookferry/hookferry/core/internal/delivery"
+	"github.com/hookferry/hookferry/core/internal/queue"
+	"github.com/hookferry/hookferry/sdk"
 )
 
 // scripted is a source whose answer the test sets.

@@ -21,12 +21,12 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
-	"github.com/hookbridge/hookbridge/sdk"
-	sdkplugin "github.com/hookbridge/hookbridge/sdk/plugin"
+	"github.com/hookferry/hookferry/sdk"
+	sdkplugin "github.com/hookferry/hookferry/sdk/plugin"
 )
 
-// BinaryPrefix names discoverable plugin binaries: hookbridge-plugin-NAME.
-const BinaryPrefix = "hookbridge-plugin-"
+// BinaryPrefix names discoverable plugin binaries: hookferry-plugin-NAME.
+const BinaryPrefix = "hookferry-plugin-"
 
 // Restart limits.
 const (
@@ -76,7 +76,7 @@ func Start(ctx context.Context, spec Spec, log *slog.Logger) (*Plugin, error) {
 	}
 	if desc.ProtocolVersion != sdkplugin.ProtocolVersion {
 		client.Kill()
-		return nil, fmt.Errorf("plugin %s speaks protocol %d; this hookbridge speaks %d", spec.Name, desc.ProtocolVersion, sdkplugin.ProtocolVersion)
+		return nil, fmt.Errorf("plugin %s speaks protocol %d; this hookferry speaks %d", spec.Name, desc.ProtocolVersion, sdkplugin.ProtocolVersion)
 	}
 	p.client, p.conn, p.desc = client, conn, desc
 	p.log.Info("plugin started", "version", desc.Version, "sdk", desc.SDKVersion, "components", len(desc.Components), "pid", p.Pid())
@@ -152,7 +152,7 @@ func (p *Plugin) supervise() {
 			continue
 		}
 		if p.spec.Reattach != nil {
-			p.log.Error("the plugin being debugged exited; it is not restarted (start it again, then hookbridge)")
+			p.log.Error("the plugin being debugged exited; it is not restarted (start it again, then hookferry)")
 			return
 		}
 		now := time.Now()
@@ -229,7 +229,7 @@ func (p *Plugin) Close() {
 	<-p.done
 }
 
-// Discover finds hookbridge-plugin-NAME executables in dirs (missing dirs
+// Discover finds hookferry-plugin-NAME executables in dirs (missing dirs
 // are skipped). The first directory to hold a name wins.
 func Discover(dirs []string) ([]Spec, error) {
 	seen := map[string]bool{}

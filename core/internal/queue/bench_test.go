@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/hookbridge/hookbridge/sdk"
+	"github.com/hookferry/hookferry/sdk"
 )
 
 // BenchmarkPublish measures storing events alone (no consumer running):

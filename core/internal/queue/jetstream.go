@@ -15,7 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hookbridge/hookbridge/sdk"
+	"github.com/hookferry/hookferry/sdk"
 )
 
 // Names in the JetStream account.
@@ -112,7 +112,7 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 	var err error
 	if cfg.URL == "" {
 		opts := &server.Options{
-			ServerName: "hookbridge", DontListen: true, JetStream: true, StoreDir: cfg.Dir,
+			ServerName: "hookferry", DontListen: true, JetStream: true, StoreDir: cfg.Dir,
 			NoSigs: true, SyncAlways: cfg.SyncAlways,
 			JetStreamMaxMemory: 64 << 20,
 		}
@@ -125,9 +125,9 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 			q.ns.Shutdown()
 			return nil, errors.New("queue: embedded NATS did not start within 30s")
 		}
-		q.nc, err = nats.Connect("", nats.InProcessServer(q.ns), nats.Name("hookbridge"))
+		q.nc, err = nats.Connect("", nats.InProcessServer(q.ns), nats.Name("hookferry"))
 	} else {
-		q.nc, err = nats.Connect(cfg.URL, nats.Name("hookbridge"), nats.MaxReconnects(-1), nats.Timeout(5*time.Second))
+		q.nc, err = nats.Connect(cfg.URL, nats.Name("hookferry"), nats.MaxReconnects(-1), nats.Timeout(5*time.Second))
 	}
 	if err != nil {
 		q.shutdownServer()
@@ -155,7 +155,7 @@ func (q *JetStream) setup(ctx context.Context) error {
 	}
 	q.events, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        StreamEvents,
-		Description: "hookbridge: accepted events, one subject per pipeline, kept for replay",
+		Description: "hookferry: accepted events, one subject per pipeline, kept for replay",
 		Subjects:    []string{subjEvents + ">", subjReplay + ">"},
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,
@@ -172,7 +172,7 @@ func (q *JetStream) setup(ctx context.Context) error {
 	}
 	if _, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        StreamDead,
-		Description: "hookbridge: dead deliveries with their history",
+		Description: "hookferry: dead deliveries with their history",
 		Subjects:    []string{subjDead + ">"},
 		Storage:     jetstream.FileStorage,
 		MaxAge:      q.cfg.Retention,
@@ -181,7 +181,7 @@ func (q *JetStream) setup(ctx context.Context) error {
 	}
 	q.kv, err = q.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      BucketDeliveries,
-		Description: "hookbridge: delivery state and attempts",
+		Description: "hookferry: delivery state and attempts",
 		History:     1,
 		TTL:         q.cfg.Retention,
 		Storage:     jetstream.FileStorage,
@@ -204,7 +204,7 @@ func (q *JetStream) Declare(ctx context.Context, pipeline string, consumers []Co
 		}
 		cons, err := q.js.CreateOrUpdateConsumer(ctx, StreamEvents, jetstream.ConsumerConfig{
 			Durable:        consumerName(pipeline, c.Name),
-			Description:    fmt.Sprintf("hookbridge: pipeline %s, sink %s", pipeline, c.Name),
+			Description:    fmt.Sprintf("hookferry: pipeline %s, sink %s", pipeline, c.Name),
 			FilterSubjects: []string{subjEvents + pipeline, subjReplay + pipeline + "." + c.Name},
 			DeliverPolicy:  jetstream.DeliverNewPolicy,
 			AckPolicy:      jetstream.AckExplicitPolicy,

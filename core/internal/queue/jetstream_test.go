@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookbridge/hookbridge/sdk"
+	"github.com/hookferry/hookferry/sdk"
 )
 
 // TestJetStreamSurvivesReopen: an event published and not acknowledged is

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hookbridge/hookbridge/sdk"
+	"github.com/hookferry/hookferry/sdk"
 )
 
 // DefaultMemoryCapacity bounds the events waiting per consumer, and the

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookbridge/hookbridge/sdk"
+	"github.com/hookferry/hookferry/sdk"
 )
 
 // backends runs a test against both queue implementations.

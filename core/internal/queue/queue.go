@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookbridge/hookbridge/sdk"
+	"github.com/hookferry/hookferry/sdk"
 )
 
 // ErrFull means the queue cannot take the event now; the sender should

@@ -9,8 +9,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/hookbridge/hookbridge/sdk"
-	"github.com/hookbridge/hookbridge/sdk/plugin"
+	"github.com/hookferry/hookferry/sdk"
+	"github.com/hookferry/hookferry/sdk/plugin"
 )
 
 type envTransform struct{}

@@ -4,11 +4,11 @@
 package main
 
 import (
-	"github.com/hookbridge/hookbridge/plugins/http"
-	"github.com/hookbridge/hookbridge/sdk"
-	"github.com/hookbridge/hookbridge/sdk/plugin"
+	"github.com/hookferry/hookferry/plugins/sinks/http"
+	"github.com/hookferry/hookferry/sdk"
+	"github.com/hookferry/hookferry/sdk/plugin"
 )
 
 func main() {
-	plugin.Serve(plugin.ServeOpts{Name: "httpsink", Version: "bench", Components: []sdk.Definition{http.SinkDefinition()}})
+	plugin.Serve(plugin.ServeOpts{Name: "httpsink", Version: "bench", Components: []sdk.Definition{http.Definition()}})
 }

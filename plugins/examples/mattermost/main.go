@@ -1,8 +1,8 @@
 package main
 
 import (
-	"github.com/hookbridge/hookbridge/sdk"
-	"github.com/hookbridge/hookbridge/sdk/plugin"
+	"github.com/hookferry/hookferry/sdk"
+	"github.com/hookferry/hookferry/sdk/plugin"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

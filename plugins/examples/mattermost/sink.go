@@ -8,8 +8,8 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/hookbridge/hookbridge/sdk"
-	"github.com/hookbridge/hookbridge/sdk/schema"
+	"github.com/hookferry/hookferry/sdk"
+	"github.com/hookferry/hookferry/sdk/schema"
 )
 
 // Definition describes the mattermost sink.
@@ -52,7 +52,7 @@ func newSink(cfg sdk.Config) (*sink, error) {
 	}
 	var diags sdk.Diagnostics
 	if u, err := url.Parse(c.WebhookURL.Reveal()); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		// The attribute path lets hookbridge show this at the right line.
+		// The attribute path lets hookferry show this at the right line.
 		diags = append(diags, sdk.Diagnostic{Summary: "Invalid webhook_url", Detail: "webhook_url must be an absolute http(s) URL, such as https://mattermost.example.com/hooks/xxx.", Attribute: "webhook_url"})
 	}
 	if c.IconURL != "" {

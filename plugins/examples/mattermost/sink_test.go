@@ -6,8 +6,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/hookbridge/hookbridge/sdk"
-	"github.com/hookbridge/hookbridge/sdk/sdktest"
+	"github.com/hookferry/hookferry/sdk"
+	"github.com/hookferry/hookferry/sdk/sdktest"
 )
 
 func TestConformance(t *testing.T) {
@@ -16,7 +16,7 @@ func TestConformance(t *testing.T) {
 	}
 	sdktest.Conformance(t, sdktest.Case{
 		Definition: Definition(),
-		Config:     map[string]any{"webhook_url": "https://mm.example.test/hooks/abc", "channel": "town-square", "username": "hookbridge"},
+		Config:     map[string]any{"webhook_url": "https://mm.example.test/hooks/abc", "channel": "town-square", "username": "hookferry"},
 		BadConfig:  map[string]any{"webhook_url": "not a url"},
 		Messages: []sdk.Message{
 			msg(`{"text":"hello"}`, sdk.ContentTypeJSON),

@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/hookbridge/hookbridge/sdk"
+	"github.com/hookferry/hookferry/sdk"
 )
 
 // HTTPURL checks that v is an absolute http or https URL with a host.

@@ -2,5 +2,5 @@
 // reports problems as sdk diagnostics naming the attribute. Messages never
 // repeat the value when it may be a secret (URLs).
 //
-// It imports only sdk.
+// Of this repository it imports only sdk.
 package attr

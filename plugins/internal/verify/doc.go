@@ -5,5 +5,6 @@
 // Every comparison here is constant-time in the signature's content and
 // tries every secret, so neither timing nor which secret matched leaks.
 //
-// It imports only sdk and fastjson.
+// Of this repository it imports only plugins/internal/attr, sdk,
+// sdk/schema; outside the standard library, github.com/valyala/fastjson.
 package verify

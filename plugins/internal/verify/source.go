@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/hookbridge/hookbridge/sdk"
-	"github.com/hookbridge/hookbridge/sdk/schema"
+	"github.com/hookferry/hookferry/sdk"
+	"github.com/hookferry/hookferry/sdk/schema"
 )
 
 // Definition describes a signing source whose configuration is a secret

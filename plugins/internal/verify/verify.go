@@ -15,9 +15,9 @@ import (
 
 	"github.com/valyala/fastjson"
 
-	"github.com/hookbridge/hookbridge/plugins/internal/attr"
-	"github.com/hookbridge/hookbridge/sdk"
-	"github.com/hookbridge/hookbridge/sdk/schema"
+	"github.com/hookferry/hookferry/plugins/internal/attr"
+	"github.com/hookferry/hookferry/sdk"
+	"github.com/hookferry/hookferry/sdk/schema"
 )
 
 // SecretsAttribute is the schema of the `secrets` list every signing

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookbridge/hookbridge/sdk"
+	"github.com/hookferry/hookferry/sdk"
 )
 
 func TestSecrets(t *testing.T) {

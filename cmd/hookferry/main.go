@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hookferry/hookferry/core"
+	"github.com/hookferry/hookferry/plugins/all"
+	sdkplugin "github.com/hookferry/hookferry/sdk/plugin"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv))
+}
+
+// errReported means the error was already printed (diagnostics).
+var errReported = errors.New("reported")
+
+func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
+	root := newRoot(stdout, stderr, lookupEnv)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := root.ExecuteContext(ctx); err != nil {
+		if !errors.Is(err, errReported) {
+			fmt.Fprintln(stderr, "Error:", err)
+		}
+		return 1
+	}
+	return 0
+}
+
+type globalFlags struct {
+	config     string
+	logLevel   string
+	logFormat  string
+	pluginDirs []string
+}
+
+func newRoot(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cobra.Command {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:   "hookferry",
+		Short: "Receive webhooks, reshape them with JavaScript, forward them",
+		Long: `hookferry receives webhooks on HTTP, checks them with a source, reshapes them
+with JavaScript transforms and forwards them through sinks, as pipelines
+written in HCL.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVarP(&g.config, "config", "c", "", "configuration: a .hcl file or a folder of them")
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
+	root.PersistentFlags().StringSliceVar(&g.pluginDirs, "plugin-dir", []string{"./plugins.d"}, "folders searched for hookferry-plugin-NAME binaries (also HOOKFERRY_PLUGIN_PATH, colon-separated)")
+
+	opts := func() (core.Options, error) {
+		if g.config == "" {
+			return core.Options{}, errors.New("no configuration given; use -c PATH")
+		}
+		logger, err := newLogger(stderr, g.logLevel, g.logFormat)
+		if err != nil {
+			return core.Options{}, err
+		}
+		ra, _ := lookupEnv(sdkplugin.ReattachEnv)
+		reattach, err := sdkplugin.ParseReattach(ra)
+		if err != nil {
+			return core.Options{}, err
+		}
+		return core.Options{
+			ConfigPath: g.config,
+			Components: all.Definitions(all.Options{Stdout: stdout}),
+			Logger:     logger,
+			LookupEnv:  lookupEnv,
+			PluginDirs: g.dirs(lookupEnv),
+			Reattach:   reattach,
+		}, nil
+	}
+
+	var dataDir, listen, adminListen string
+	runCmd := &cobra.Command{
+		Use:   "run -c PATH",
+		Short: "Run the pipelines of a configuration",
+		Long: `Run loads the configuration, refuses to start on any error (the same checks as
+validate), then serves webhooks until SIGINT or SIGTERM. On a signal it stops
+taking requests, lets deliveries in flight finish within shutdown_timeout, and
+exits.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o, err := opts()
+			if err != nil {
+				return err
+			}
+			o.DataDir, o.Listen, o.AdminListen = dataDir, listen, adminListen
+			e, err := core.Load(cmd.Context(), o)
+			if err != nil {
+				return report(stderr, err)
+			}
+			return e.Run(cmd.Context())
+		},
+	}
+	runCmd.Flags().StringVar(&dataDir, "data-dir", "./data", "folder for everything the process stores")
+	runCmd.Flags().StringVar(&listen, "listen", "", "listen address, overriding server.listen (e.g. 127.0.0.1:0)")
+	runCmd.Flags().StringVar(&adminListen, "admin-listen", "", "admin API address, overriding server.admin_listen")
+
+	validateCmd := &cobra.Command{
+		Use:   "validate -c PATH",
+		Short: "Check a configuration and report every problem at once",
+		Long: `Validate loads the configuration and builds every component, scripts included,
+without listening or sending anything. Each problem is printed as
+file:line:col with a source snippet; the exit status is non-zero on any error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o, err := opts()
+			if err != nil {
+				return err
+			}
+			s, err := core.Validate(cmd.Context(), o)
+			if err != nil {
+				return report(stderr, err)
+			}
+			fmt.Fprintf(stdout, "%s: valid (%s, %s; paths: %s)\n", g.config,
+				plural(s.Pipelines, "pipeline"), plural(s.Sinks, "sink"), strings.Join(s.Paths, ", "))
+			return nil
+		},
+	}
+
+	versionCmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(*cobra.Command, []string) {
+			fmt.Fprintln(stdout, "hookferry", version)
+		},
+	}
+	root.AddCommand(runCmd, validateCmd, versionCmd)
+	root.AddCommand(newAdminCommands(g, stdout, lookupEnv)...)
+	root.AddCommand(newPluginsCommand(g, stdout, stderr, lookupEnv))
+	return root
+}
+
+// dirs are the plugin directories: --plugin-dir, then HOOKFERRY_PLUGIN_PATH.
+func (g *globalFlags) dirs(lookupEnv func(string) (string, bool)) []string {
+	dirs := append([]string(nil), g.pluginDirs...)
+	if v, ok := lookupEnv("HOOKFERRY_PLUGIN_PATH"); ok {
+		for _, d := range strings.Split(v, ":") {
+			if d != "" {
+				dirs = append(dirs, d)
+			}
+		}
+	}
+	return dirs
+}
+
+// report prints configuration diagnostics; other errors are returned for
+// the caller to print.
+func report(w io.Writer, err error) error {
+	var ce *core.ConfigError
+	if errors.As(err, &ce) {
+		_ = ce.Write(w, false)
+		fmt.Fprintf(w, "%s found in the configuration\n", plural(ce.Count(), "error"))
+		return errReported
+	}
+	return err
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	hopts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, hopts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, hopts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is not text or json", format)
+}

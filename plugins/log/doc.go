@@ -1,6 +1,0 @@
-// Package log is the built-in "log" sink: it writes each message as one
-// JSON line to a writer the host gives it (stdout in the binary), so a
-// demo pipeline needs no other service.
-//
-// It imports only sdk.
-package log

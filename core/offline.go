@@ -1,0 +1,150 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/hookferry/hookferry/core/internal/config"
+	"github.com/hookferry/hookferry/core/internal/testrun"
+	"github.com/hookferry/hookferry/sdk"
+)
+
+// TestOptions configure `hookferry test`.
+type TestOptions struct {
+	// Paths are test files or folders searched for *.test.hcl.
+	Paths []string
+	// Components and PluginDirs as for Load.
+	Components []sdk.Definition
+	PluginDirs []string
+	// Update rewrites golden files.
+	Update bool
+}
+
+// TestResult, TestFileError: see testrun.
+type (
+	TestResult    = testrun.Result
+	TestFileError = testrun.FileError
+)
+
+// Test runs every case of every test file offline: the real source, the
+// events filter, the transforms and each sink's Render, with nothing sent
+// and no queue.
+func Test(ctx context.Context, opts TestOptions) ([]TestResult, []*TestFileError) {
+	return testrun.Run(ctx, opts.Paths, testrun.Options{Update: opts.Update, Load: func(ctx context.Context, cfgPath string, env map[string]string) (*testrun.Loaded, error) {
+		return loadOffline(ctx, cfgPath, env, opts)
+	}})
+}
+
+func loadOffline(ctx context.Context, cfgPath string, env map[string]string, topts TestOptions) (*testrun.Loaded, error) {
+	capture := &consoleCapture{}
+	e, err := Load(ctx, Options{
+		ConfigPath: cfgPath,
+		Components: topts.Components,
+		PluginDirs: topts.PluginDirs,
+		Logger:     slog.New(capture),
+		LookupEnv:  func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+	})
+	if err != nil {
+		return nil, err
+	}
+	l := &testrun.Loaded{Console: capture.take, Close: func() { e.closeComponents(context.WithoutCancel(ctx)) }}
+	for _, p := range e.pipelines {
+		tp := &testrun.Pipeline{Name: p.Name, SourceType: p.SourceType, Source: p.Source, Wants: p.Wants}
+		for i, pc := range e.cfg.Pipelines {
+			if pc.Name == p.Name && pc.Source != nil {
+				tp.Path = e.cfg.Pipelines[i].Source.Path
+			}
+		}
+		for _, s := range p.Sinks {
+			tp.Sinks = append(tp.Sinks, s.Name)
+		}
+		tp.Process = func(ctx context.Context, sinkName string, ev *sdk.Event) ([]testrun.Rendered, error) {
+			for _, s := range p.Sinks {
+				if s.Name != sinkName {
+					continue
+				}
+				msgs, err := p.Process(ctx, s, ev)
+				if err != nil {
+					return nil, err
+				}
+				out := make([]testrun.Rendered, 0, len(msgs))
+				for i, m := range msgs {
+					m.DeliveryID, m.Index = fmt.Sprintf("%s.%s.test", p.Name, s.Name), i
+					if _, ok := s.Sink.(sdk.Deliverer); ok {
+						out = append(out, testrun.Rendered{Message: &m})
+						continue
+					}
+					o, err := s.Sink.Render(ctx, m)
+					if err != nil {
+						return nil, fmt.Errorf("render: %w", err)
+					}
+					out = append(out, testrun.Rendered{Outbound: o})
+				}
+				return out, nil
+			}
+			return nil, fmt.Errorf("no sink %q", sinkName)
+		}
+		l.Pipelines = append(l.Pipelines, tp)
+	}
+	return l, nil
+}
+
+// consoleCapture keeps what scripts print (console.*) for the report, and
+// drops the rest of the engine's log.
+type consoleCapture struct {
+	mu    sync.Mutex
+	lines []string
+	attrs []slog.Attr
+}
+
+func (c *consoleCapture) Enabled(context.Context, slog.Level) bool { return true }
+func (c *consoleCapture) Handle(_ context.Context, r slog.Record) error {
+	if !strings.HasPrefix(r.Message, "console: ") {
+		return nil
+	}
+	c.mu.Lock()
+	c.lines = append(c.lines, r.Level.String()+" "+strings.TrimPrefix(r.Message, "console: "))
+	c.mu.Unlock()
+	return nil
+}
+func (c *consoleCapture) WithAttrs([]slog.Attr) slog.Handler { return c }
+func (c *consoleCapture) WithGroup(string) slog.Handler      { return c }
+
+func (c *consoleCapture) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.lines
+	c.lines = nil
+	return out
+}
+
+// WriteDiagnostics renders diagnostics with file:line and snippets.
+func WriteDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics) error {
+	return config.WriteDiagnostics(w, files, diags, 100, false)
+}
+
+// WriteTestText, WriteTestJSON and WriteTestJUnit print test results.
+func WriteTestText(w io.Writer, rs []TestResult, ferrs []*TestFileError, verbose bool) {
+	testrun.WriteText(w, rs, ferrs, verbose)
+}
+
+// WriteTestJSON prints test results as JSON.
+func WriteTestJSON(w io.Writer, rs []TestResult, ferrs []*TestFileError) error {
+	return testrun.WriteJSON(w, rs, ferrs)
+}
+
+// WriteTestJUnit prints test results as JUnit XML.
+func WriteTestJUnit(w io.Writer, rs []TestResult, ferrs []*TestFileError) error {
+	return testrun.WriteJUnit(w, rs, ferrs)
+}
+
+// TestsPassed reports whether a run passed as a whole (and ran a case).
+func TestsPassed(rs []TestResult, ferrs []*TestFileError) bool {
+	return testrun.Summarise(rs, ferrs).OK()
+}

@@ -107,6 +107,11 @@ func New(ctx context.Context, cfg sdk.Config) (*Transform, error) {
 			return nil, sdk.AttributeError("file", "Cannot read script", err.Error())
 		}
 		src, t.script, diagFile = string(b), p, p
+		if isTypeScript(p) {
+			if src, err = compileTypeScript(p, src); err != nil {
+				return nil, err
+			}
+		}
 	}
 	prog, err := compile(t.script, src)
 	if err != nil {
@@ -140,11 +145,18 @@ func readScript(p string) ([]byte, error) {
 // compile parses with goja's parser, whose errors keep their positions
 // (goja.Compile flattens them into a message), then compiles the AST.
 func compile(name, src string) (*goja.Program, error) {
-	ast, err := parser.ParseFile(nil, name, src, 0)
+	ast, err := parser.ParseFile(nil, name, src, 0, parser.WithSourceMapLoader(refuseSourceMapFiles))
 	if err != nil {
 		return nil, err
 	}
 	return goja.CompileAST(ast, false)
+}
+
+// refuseSourceMapFiles keeps a script's sourceMappingURL comment from
+// reading files: only inline (data:) maps, which TypeScript compilation
+// writes, are used.
+func refuseSourceMapFiles(path string) ([]byte, error) {
+	return nil, fmt.Errorf("source map %s: only inline source maps are read", path)
 }
 
 // compileDiagnostic locates a parse or compile error: inside the script

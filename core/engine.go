@@ -24,6 +24,7 @@ import (
 	"github.com/hookferry/hookferry/core/internal/pluginhost"
 	"github.com/hookferry/hookferry/core/internal/queue"
 	"github.com/hookferry/hookferry/core/internal/registry"
+	"github.com/hookferry/hookferry/core/internal/tap"
 	"github.com/hookferry/hookferry/sdk"
 	sdkplugin "github.com/hookferry/hookferry/sdk/plugin"
 )
@@ -88,6 +89,7 @@ type Engine struct {
 	ingress   *ingress.Server
 	admin     *admin.Server
 	ready     atomic.Bool
+	tap       tap.Hub
 
 	stopConsume context.CancelFunc
 	cancelWork  context.CancelFunc
@@ -183,7 +185,7 @@ func (e *Engine) component(ctx context.Context, cfg *config.Config, c *config.Co
 
 func (e *Engine) build(ctx context.Context, cfg *config.Config, pc *config.Pipeline) (*pipeline.Pipeline, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
-	p := &pipeline.Pipeline{Name: pc.Name, Log: e.log, Sender: e.client}
+	p := &pipeline.Pipeline{Name: pc.Name, Log: e.log, Sender: e.client, Tap: e.tap.Publish}
 	if pc.Source != nil {
 		p.SourceType, p.Events = pc.Source.Type, pc.Source.Events
 		if c := e.component(ctx, cfg, &pc.Source.Component, &diags); c != nil {

@@ -57,6 +57,7 @@ func (c *adminClient) do(ctx context.Context, method, path string, body, out any
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	c.auth(req)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return fmt.Errorf("admin API at %s: %w", c.base, err)

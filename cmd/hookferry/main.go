@@ -149,7 +149,7 @@ file:line:col with a source snippet; the exit status is non-zero on any error.`,
 	root.AddCommand(runCmd, validateCmd, versionCmd)
 	root.AddCommand(newAdminCommands(g, stdout, lookupEnv)...)
 	root.AddCommand(newPluginsCommand(g, stdout, stderr, lookupEnv))
-	root.AddCommand(newTestCommand(g, stdout, stderr, lookupEnv), newTypesCommand(stdout))
+	root.AddCommand(newTestCommand(g, stdout, stderr, lookupEnv), newTypesCommand(stdout), newTapCommand(g, stdout, stderr, lookupEnv))
 	return root
 }
 

@@ -26,15 +26,16 @@ type Backend interface {
 
 // Server is the admin HTTP server.
 type Server struct {
-	b   Backend
-	log *slog.Logger
-	srv *http.Server
-	ln  net.Listener
+	b       Backend
+	closing chan struct{} // closed by Shutdown: ends streams
+	log     *slog.Logger
+	srv     *http.Server
+	ln      net.Listener
 }
 
 // New builds the server.
 func New(b Backend, log *slog.Logger) *Server {
-	s := &Server{b: b, log: log}
+	s := &Server{b: b, log: log, closing: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	mux.HandleFunc("GET /readyz", s.ready)
@@ -42,6 +43,9 @@ func New(b Backend, log *slog.Logger) *Server {
 	mux.HandleFunc("GET /v1/deliveries/{id}", s.show)
 	mux.HandleFunc("POST /v1/replay", s.replay)
 	mux.HandleFunc("GET /v1/sinks", s.sinks)
+	if t, ok := b.(Tools); ok {
+		s.mountTools(mux, t)
+	}
 	s.srv = &http.Server{
 		Handler:           http.MaxBytesHandler(mux, 1<<20),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -74,7 +78,10 @@ func (s *Server) Serve() error {
 }
 
 // Shutdown stops the server.
-func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+func (s *Server) Shutdown(ctx context.Context) error {
+	close(s.closing)
+	return s.srv.Shutdown(ctx)
+}
 
 func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 	if err := s.b.Ready(); err != nil {

@@ -63,6 +63,9 @@ type Pipeline struct {
 	Queue  queue.Queue
 	Sender Sender
 	Log    *slog.Logger
+	// Tap, when set, sees every event stored (not duplicates): the live
+	// tail. It must not block.
+	Tap func(*sdk.Event)
 	// Now and Rand are the clock and jitter source; nil means the real ones.
 	Now  func() time.Time
 	Rand func() float64
@@ -142,6 +145,9 @@ func (p *Pipeline) Serve(ctx context.Context, req *sdk.Request) *sdk.Response {
 		return jsonResponse(http.StatusOK, accepted{ID: ev.ID, Duplicate: true})
 	}
 	p.Log.Debug("event accepted", "pipeline", p.Name, "event_id", ev.ID, "type", ev.Type, "bytes", len(ev.Body))
+	if p.Tap != nil {
+		p.Tap(ev)
+	}
 	if rec.Reply != nil {
 		return rec.Reply
 	}

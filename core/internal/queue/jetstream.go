@@ -273,23 +273,13 @@ func eventFrom(h nats.Header, data []byte) *sdk.Event {
 
 // Replay publishes the stored event again on the sink's replay subject.
 func (q *JetStream) Replay(ctx context.Context, id DeliveryID) error {
-	raw, err := q.events.GetMsg(ctx, id.Seq)
+	// Event checks the sink exists before it looks for the event, so a
+	// mistyped id says what is wrong with it.
+	ev, err := q.Event(ctx, id)
 	if err != nil {
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			return fmt.Errorf("%w: event %d is no longer stored (retention %s)", ErrNotFound, id.Seq, q.cfg.Retention)
-		}
 		return err
 	}
-	if raw.Subject != subjEvents+id.Pipeline {
-		return fmt.Errorf("%w: event %d does not belong to pipeline %s", ErrNotFound, id.Seq, id.Pipeline)
-	}
-	q.mu.Lock()
-	_, ok := q.cons[id.Pipeline+"/"+id.Sink]
-	q.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("%w: no sink %s in pipeline %s", ErrNotFound, id.Sink, id.Pipeline)
-	}
-	msg := eventMsg(subjReplay+id.Pipeline+"."+id.Sink, eventFrom(nats.Header(raw.Header), raw.Data))
+	msg := eventMsg(subjReplay+id.Pipeline+"."+id.Sink, ev)
 	msg.Header.Set(hdrSeq, strconv.FormatUint(id.Seq, 10))
 	_, err = q.js.PublishMsg(ctx, msg)
 	return err

@@ -123,13 +123,13 @@ func (m *Memory) Publish(_ context.Context, ev *sdk.Event) (bool, error) {
 
 // Replay queues a stored event again for one consumer.
 func (m *Memory) Replay(_ context.Context, id DeliveryID) error {
+	ev, err := m.Event(context.Background(), id)
+	if err != nil {
+		return err
+	}
 	m.mu.Lock()
-	ev, ok := m.events[id.Seq]
 	c := m.byName[id.Pipeline+"/"+id.Sink]
 	m.mu.Unlock()
-	if !ok || c == nil || ev.Pipeline != id.Pipeline {
-		return fmt.Errorf("%w: %s", ErrNotFound, id)
-	}
 	c.push(&memDelivery{c: c, ev: ev, seq: id.Seq, attempt: 1, replayed: true})
 	return nil
 }

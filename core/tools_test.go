@@ -126,10 +126,10 @@ func TestTransformRunUsesTheRealChainAndSink(t *testing.T) {
 
 func TestRedactURL(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://hooks.slack.com/services/T0001/B0001/XyZ123abc456def": "https://hooks.slack.com/services/T0001/B0001/<redacted>",
+		"https://hooks.slack.com/services/T0001/B0001/XyZ123abc456def":            "https://hooks.slack.com/services/T0001/B0001/<redacted>",
 		"https://discord.com/api/webhooks/123456789012345678/aBc-123_xyz789LMNOP": "https://discord.com/api/webhooks/123456789012345678/<redacted>",
-		"https://api.github.com/repos/o/r/dispatches":                           "https://api.github.com/repos/o/r/dispatches",
-		"https://user:pw@example.test/hook?token=abc&x=1":                       "https://example.test/hook?token=<redacted>&x=<redacted>",
+		"https://api.github.com/repos/o/r/dispatches":                             "https://api.github.com/repos/o/r/dispatches",
+		"https://user:pw@example.test/hook?token=abc&x=1":                         "https://example.test/hook?token=<redacted>&x=<redacted>",
 		"not a url": "<redacted>",
 	} {
 		if got := core.RedactURL(in); got != want {

@@ -86,6 +86,10 @@ type JetStream struct {
 	cons    map[string]jetstream.Consumer
 	ordered map[string]bool
 	batch   *batcher // nil: one publish per event
+
+	idxMu   sync.Mutex
+	idx     *jsIndex           // the history index, started on first search
+	idxStop context.CancelFunc // ends the index's watch
 }
 
 var _ Queue = (*JetStream)(nil)
@@ -446,6 +450,11 @@ func (h *jsHistory) List(ctx context.Context, f Filter) ([]*Record, error) {
 
 // Close drains the connection and stops the embedded server.
 func (q *JetStream) Close(context.Context) error {
+	q.idxMu.Lock()
+	if q.idxStop != nil {
+		q.idxStop()
+	}
+	q.idxMu.Unlock()
 	if q.batch != nil {
 		q.batch.close()
 	}

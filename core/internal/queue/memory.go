@@ -38,7 +38,7 @@ func NewMemory(capacity int) *Memory {
 	return &Memory{
 		capacity: capacity, streams: map[string][]*memConsumer{}, byName: map[string]*memConsumer{},
 		events: map[uint64]*sdk.Event{}, ids: map[string]uint64{},
-		history: &memHistory{records: map[DeliveryID]*Record{}, limit: capacity},
+		history: &memHistory{records: map[DeliveryID]*Record{}, limit: capacity, idx: newIndex()},
 	}
 }
 
@@ -276,6 +276,7 @@ type memHistory struct {
 	records map[DeliveryID]*Record
 	order   []DeliveryID // first-write order, for eviction
 	limit   int
+	idx     *index
 }
 
 func (h *memHistory) Get(_ context.Context, id DeliveryID) (*Record, error) {
@@ -303,8 +304,10 @@ func (h *memHistory) Put(_ context.Context, r *Record) error {
 		h.order = append(h.order, id)
 	}
 	h.records[id] = &c
+	h.idx.put(Summarise(&c))
 	for len(h.records) > h.limit && len(h.order) > 0 {
 		delete(h.records, h.order[0])
+		h.idx.remove(h.order[0].String())
 		h.order = h.order[1:]
 	}
 	return nil

@@ -1,0 +1,222 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Summary is what lists show of a delivery record: enough to filter,
+// sort and link, without the attempts.
+type Summary struct {
+	ID           string    `json:"id"`
+	Pipeline     string    `json:"pipeline"`
+	Sink         string    `json:"sink"`
+	EventID      string    `json:"event_id"`
+	EventType    string    `json:"event_type,omitempty"`
+	Seq          uint64    `json:"seq"`
+	State        string    `json:"state"`
+	AttemptCount int       `json:"attempt_count"`
+	LastStatus   int       `json:"last_status,omitempty"`
+	LastReason   string    `json:"last_reason,omitempty"`
+	NextAttempt  time.Time `json:"next_attempt,omitzero"`
+	Created      time.Time `json:"created"`
+	Updated      time.Time `json:"updated"`
+}
+
+// Summarise makes a record's list entry.
+func Summarise(r *Record) Summary {
+	s := Summary{ID: r.ID, Pipeline: r.Pipeline, Sink: r.Sink, EventID: r.EventID, EventType: r.EventType, Seq: r.Seq,
+		State: r.State, AttemptCount: r.AttemptCount, NextAttempt: r.NextAttempt, Created: r.Created, Updated: r.Updated}
+	if n := len(r.Attempts); n > 0 {
+		s.LastStatus, s.LastReason = r.Attempts[n-1].Status, r.Attempts[n-1].Reason
+	}
+	return s
+}
+
+// Query selects a page of summaries, newest update first.
+type Query struct {
+	State, Pipeline, Sink, EventType string
+	// Text matches a substring of the event id or delivery id.
+	Text string
+	// Since and Until bound the last update; zero means unbounded.
+	Since, Until time.Time
+	Offset       int
+	// Limit is the page size; 0 means 50, at most 1000.
+	Limit int
+}
+
+func (q Query) match(s *Summary) bool {
+	return (q.State == "" || s.State == q.State) &&
+		(q.Pipeline == "" || s.Pipeline == q.Pipeline) &&
+		(q.Sink == "" || s.Sink == q.Sink) &&
+		(q.EventType == "" || s.EventType == q.EventType) &&
+		(q.Since.IsZero() || !s.Updated.Before(q.Since)) &&
+		(q.Until.IsZero() || s.Updated.Before(q.Until)) &&
+		(q.Text == "" || strings.Contains(s.EventID, q.Text) || strings.Contains(s.ID, q.Text))
+}
+
+// Page is one page of a query and the number of matches in all.
+type Page struct {
+	Items []Summary `json:"items"`
+	Total int       `json:"total"`
+}
+
+// Searcher answers list queries from an index instead of reading every
+// record in the store.
+type Searcher interface {
+	Search(ctx context.Context, q Query) (Page, error)
+}
+
+// index holds every record's summary in memory, newest update first. It
+// is fed by what this process writes and, for the JetStream store, by a
+// watch on the history bucket, so records written by other instances
+// sharing the store are listed too. 100,000 records take about 20 MB.
+type index struct {
+	mu     sync.RWMutex
+	byID   map[string]*Summary
+	sorted []*Summary // by Updated descending, then ID; rebuilt when dirty
+	dirty  bool
+}
+
+func newIndex() *index { return &index{byID: map[string]*Summary{}} }
+
+func (x *index) put(s Summary) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if old, ok := x.byID[s.ID]; ok {
+		if old.Updated.After(s.Updated) {
+			return // an older write arriving late
+		}
+		*old = s
+	} else {
+		x.byID[s.ID] = &s
+	}
+	x.dirty = true
+}
+
+func (x *index) remove(id string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if _, ok := x.byID[id]; ok {
+		delete(x.byID, id)
+		x.dirty = true
+	}
+}
+
+func (x *index) search(q Query) Page {
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	q.Limit = min(q.Limit, 1000)
+	x.mu.Lock()
+	if x.dirty {
+		x.sorted = x.sorted[:0]
+		for _, s := range x.byID {
+			x.sorted = append(x.sorted, s)
+		}
+		slices.SortFunc(x.sorted, func(a, b *Summary) int {
+			if c := b.Updated.Compare(a.Updated); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+		x.dirty = false
+	}
+	x.mu.Unlock()
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	p := Page{Items: []Summary{}}
+	for _, s := range x.sorted {
+		if !q.match(s) {
+			continue
+		}
+		if p.Total >= q.Offset && len(p.Items) < q.Limit {
+			p.Items = append(p.Items, *s)
+		}
+		p.Total++
+	}
+	return p
+}
+
+// jsIndex keeps an index of the history bucket current through a watch.
+type jsIndex struct {
+	once  sync.Once
+	ready chan struct{}
+	err   error
+	x     *index
+}
+
+// Search answers from the index, starting the bucket watch on first use
+// and waiting (bounded by ctx) for it to have read what is stored.
+func (h *jsHistory) Search(ctx context.Context, q Query) (Page, error) {
+	ix := h.index()
+	select {
+	case <-ix.ready:
+	case <-ctx.Done():
+		return Page{}, ctx.Err()
+	}
+	if ix.err != nil {
+		return Page{}, ix.err
+	}
+	return ix.x.search(q), nil
+}
+
+func (h *jsHistory) index() *jsIndex {
+	h.idxMu.Lock()
+	if h.idx == nil {
+		h.idx = &jsIndex{ready: make(chan struct{}), x: newIndex()}
+	}
+	ix := h.idx
+	h.idxMu.Unlock()
+	ix.once.Do(func() { go h.watch(ix) })
+	return ix
+}
+
+// watch follows the bucket: first every stored record, then each change.
+func (h *jsHistory) watch(ix *jsIndex) {
+	ctx, cancel := context.WithCancel(context.Background())
+	h.idxMu.Lock()
+	h.idxStop = cancel
+	h.idxMu.Unlock()
+	w, err := h.kv.WatchAll(ctx)
+	if err != nil {
+		ix.err = err
+		close(ix.ready)
+		return
+	}
+	defer w.Stop()
+	initial := true
+	for e := range w.Updates() {
+		if e == nil { // the stored records have all been read
+			if initial {
+				initial = false
+				close(ix.ready)
+			}
+			continue
+		}
+		if e.Operation() != jetstream.KeyValuePut {
+			ix.x.remove(e.Key())
+			continue
+		}
+		var r Record
+		if json.Unmarshal(e.Value(), &r) == nil {
+			ix.x.put(Summarise(&r))
+		}
+	}
+	if initial {
+		ix.err = errors.New("queue: history watch ended before it had read the store")
+		close(ix.ready)
+	}
+}
+
+// Search answers from the in-memory records.
+func (h *memHistory) Search(_ context.Context, q Query) (Page, error) {
+	return h.idx.search(q), nil
+}

@@ -465,7 +465,7 @@ var freeText = map[string]bool{
 	"title": true, "body": true, "message": true, "description": true, "summary": true, "name": true,
 	"note": true, "text": true, "login": true, "username": true, "display_title": true, "first_name": true,
 	"last_name": true, "comment": true, "reason": true, "alertname": true, "instance": true, "severity": true,
-	"job": true, "variant_title": true, "sku": true, "email": true, "user_name": true, "nickname": true,
+	"job": true, "variant_title": true, "sku": true, "email": true, "user_name": true, "user_username": true, "nickname": true,
 }
 
 // inflate makes a payload hostile: free-text fields become 5,000 characters

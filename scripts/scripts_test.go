@@ -469,7 +469,8 @@ var freeText = map[string]bool{
 }
 
 // inflate makes a payload hostile: free-text fields become 5,000 characters
-// of markup and every list gets 300 entries.
+// of markup and every list gets 120 entries (more than Slack's 50 blocks,
+// Discord's 25 fields and any list a script shows).
 func inflate(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
@@ -485,7 +486,7 @@ func inflate(v any) any {
 		for i := range x {
 			x[i] = inflate(x[i])
 		}
-		for n := len(x); n > 0 && len(x) < 300; {
+		for n := len(x); n > 0 && len(x) < 120; {
 			x = append(x, x[len(x)%n])
 		}
 		return x
@@ -495,7 +496,7 @@ func inflate(v any) any {
 
 // TestScriptsHoldLimitsOnHostileInput runs every fixture again with its
 // text fields replaced by 5,000 characters of markup and its lists grown to
-// 300 entries: the message still fits the destination's limits, user text
+// 120 entries: the message still fits the destination's limits, user text
 // stays escaped, and the event is not dropped for it.
 func TestScriptsHoldLimitsOnHostileInput(t *testing.T) {
 	for _, s := range readyScripts(t) {

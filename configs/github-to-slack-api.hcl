@@ -8,7 +8,7 @@ pipeline "github-to-slack-api" {
   source "github" {
     path    = "/hooks/github"
     secrets = [env("GITHUB_WEBHOOK_SECRET")]
-    events  = ["push", "pull_request.*"]
+    events  = ["push", "pull_request.*", "issues.*", "release.published", "workflow_run.completed", "check_run.completed"]
   }
 
   transform "javascript" {

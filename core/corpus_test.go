@@ -59,7 +59,13 @@ func githubDeliveries(t *testing.T) []delivery {
 	for i, f := range jsonFiles(t, "octokit-webhooks/api.github.com/*/*.json") {
 		body, _ := os.ReadFile(f)
 		var v struct {
-			Action any `json:"action"`
+			Action      any `json:"action"`
+			WorkflowRun struct {
+				Conclusion string `json:"conclusion"`
+			} `json:"workflow_run"`
+			CheckRun struct {
+				Conclusion string `json:"conclusion"`
+			} `json:"check_run"`
 		}
 		_ = json.Unmarshal(body, &v)
 		event := filepath.Base(filepath.Dir(f))
@@ -67,7 +73,19 @@ func githubDeliveries(t *testing.T) []delivery {
 		if a, ok := v.Action.(string); ok && a != "" {
 			want += "." + a
 		}
-		out = append(out, delivery{file: f, path: "/github", body: body, want: want, drop: event == "ping", header: map[string]string{
+		// What scripts/github_to_slack.js says nothing about: the ping,
+		// and runs that did not fail.
+		failed := map[string]bool{"failure": true, "timed_out": true, "startup_failure": true}
+		drop := event == "ping"
+		switch want {
+		case "workflow_run.requested", "workflow_run.in_progress", "check_run.created", "check_run.rerequested", "check_run.requested_action":
+			drop = true
+		case "workflow_run.completed":
+			drop = !failed[v.WorkflowRun.Conclusion]
+		case "check_run.completed":
+			drop = !failed[v.CheckRun.Conclusion]
+		}
+		out = append(out, delivery{file: f, path: "/github", body: body, want: want, drop: drop, header: map[string]string{
 			"Content-Type": "application/json", "X-GitHub-Event": event, "X-GitHub-Delivery": fmt.Sprintf("corpus-%d", i),
 			"X-Hub-Signature-256": "sha256=" + hexMAC(githubSecret, string(body)),
 		}})
@@ -159,7 +177,8 @@ func gitlabDeliveries(t *testing.T) []delivery {
 		}
 		_ = json.Unmarshal(body, &v)
 		var attrs struct {
-			Action any `json:"action"`
+			Action any    `json:"action"`
+			Status string `json:"status"`
 		}
 		_ = json.Unmarshal(v.Attrs, &attrs)
 		want := v.ObjectKind
@@ -171,7 +190,17 @@ func gitlabDeliveries(t *testing.T) []delivery {
 		} else if a, ok := v.Action.(string); ok && a != "" {
 			want += "." + a
 		}
-		out = append(out, delivery{file: f, path: "/gitlab", body: body, want: want, header: map[string]string{
+		// What scripts/gitlab_to_discord.js says nothing about: merge
+		// request updates and approvals, and pipelines that did not fail.
+		drop := false
+		switch v.ObjectKind {
+		case "merge_request":
+			a, _ := attrs.Action.(string)
+			drop = !map[string]bool{"open": true, "reopen": true, "close": true, "merge": true, "approved": true}[a]
+		case "pipeline":
+			drop = attrs.Status != "failed"
+		}
+		out = append(out, delivery{file: f, path: "/gitlab", body: body, want: want, drop: drop, header: map[string]string{
 			"Content-Type": "application/json", "X-Gitlab-Token": gitlabSecret, "X-Gitlab-Event-UUID": fmt.Sprintf("uuid-%d", i),
 		}})
 	}

@@ -19,11 +19,25 @@ const Name = "standardwebhooks"
 // DefaultTolerance is the specification's recommended window.
 const DefaultTolerance = 5 * time.Minute
 
-const (
-	headerID        = "webhook-id"
-	headerTimestamp = "webhook-timestamp"
-	headerSignature = "webhook-signature"
+// headerFamily is one set of the three signing headers.
+type headerFamily struct{ id, timestamp, signature string }
+
+// The specification's headers, and Svix's own (what Svix, Resend, Clerk
+// send by default; Svix's libraries accept either family). A request is
+// read with one family, never a mix of both.
+var (
+	standardHeaders = headerFamily{"webhook-id", "webhook-timestamp", "webhook-signature"}
+	svixHeaders     = headerFamily{"svix-id", "svix-timestamp", "svix-signature"}
 )
+
+// family picks the webhook-* headers when the request has a webhook-id,
+// else the svix-* ones.
+func family(h sdk.Header) headerFamily {
+	if h.Get(standardHeaders.id) == "" && h.Get(svixHeaders.id) != "" {
+		return svixHeaders
+	}
+	return standardHeaders
+}
 
 // Definition describes the source.
 func Definition() sdk.Definition {
@@ -94,11 +108,12 @@ func ParseSignatures(v string) ([][]byte, error) {
 
 // Receive verifies and classifies one delivery.
 func (s *Source) Receive(_ context.Context, req *sdk.Request) (sdk.Receipt, error) {
-	id, tsText := req.Header.Get(headerID), req.Header.Get(headerTimestamp)
+	f := family(req.Header)
+	id, tsText := req.Header.Get(f.id), req.Header.Get(f.timestamp)
 	if id == "" || tsText == "" {
-		return sdk.Receipt{}, sdk.Unauthorized(fmt.Errorf("%w: webhook-id and webhook-timestamp are required", verify.ErrMissing))
+		return sdk.Receipt{}, sdk.Unauthorized(fmt.Errorf("%w: the id and timestamp headers (webhook-* or svix-*) are required", verify.ErrMissing))
 	}
-	sigs, err := ParseSignatures(req.Header.Get(headerSignature))
+	sigs, err := ParseSignatures(req.Header.Get(f.signature))
 	if err != nil {
 		return sdk.Receipt{}, sdk.Unauthorized(err)
 	}
@@ -118,7 +133,7 @@ func (s *Source) Receive(_ context.Context, req *sdk.Request) (sdk.Receipt, erro
 		Type:        verify.Fields(req.Body, []string{"type"})[0],
 		Source:      Name,
 		ReceivedAt:  req.ReceivedAt,
-		Header:      verify.Without(req.Header, headerSignature),
+		Header:      verify.Without(req.Header, standardHeaders.signature, svixHeaders.signature),
 		ContentType: req.Header.Get("content-type"),
 		Body:        req.Body,
 	}}, nil

@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"log/slog"
+	"strconv"
 	"testing"
+	"time"
 )
 
 // TestShopifyTopicsPassStarPatterns: a verified Shopify orders/create is
@@ -44,4 +46,36 @@ pipeline "shop" {
 	if n, ok := e.FilteredEvents("shop"); !ok || n != 1 {
 		t.Fatalf("filtered = %d (pipeline found: %v), want 1", n, ok)
 	}
+}
+
+// TestGitLabSignedWebhookEndToEnd: a gitlab source configured with only a
+// signing token (no secret token) loads, accepts a request signed the
+// Standard Webhooks way (signed here with crypto/hmac, not our code) and
+// refuses the same request with an altered body.
+func TestGitLabSignedWebhookEndToEnd(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	token := "whsec_" + base64.StdEncoding.EncodeToString(key)
+	e := startEngineWithLogger(t, `
+pipeline "gl" {
+  source "gitlab" {
+    path           = "/hooks/gitlab"
+    signing_tokens = ["`+token+`"]
+  }
+  sink "log" "out" {}
+}`, slog.New(slog.DiscardHandler))
+	body := `{"object_kind":"push","ref":"refs/heads/main"}`
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("idem-1." + ts + "." + body))
+	h := map[string]string{
+		"Content-Type": "application/json", "X-Gitlab-Event": "Push Hook", "Idempotency-Key": "idem-1",
+		"Webhook-Id": "idem-1", "Webhook-Timestamp": ts, "Webhook-Signature": "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil)),
+	}
+	if st, b := post(t, e, "/hooks/gitlab", []byte(body+" "), h); st != 401 {
+		t.Fatalf("altered body: %d %s, want 401", st, b)
+	}
+	if st, b := post(t, e, "/hooks/gitlab", []byte(body), h); st != 202 {
+		t.Fatalf("signed push: %d %s, want 202", st, b)
+	}
+	waitStats(t, e, "gl", "out", 1, 0)
 }

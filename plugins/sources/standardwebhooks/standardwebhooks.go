@@ -3,10 +3,7 @@ package standardwebhooks
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hookferry/hookferry/plugins/internal/verify"
@@ -84,27 +81,7 @@ func DecodeSecret(s string) ([]byte, error) { return verify.DecodeWhsec(s) }
 
 // ParseSignatures reads "v1,BASE64 v1,BASE64 ..."; other versions are
 // ignored, so a sender can add a future scheme beside v1.
-func ParseSignatures(v string) ([][]byte, error) {
-	if strings.TrimSpace(v) == "" {
-		return nil, verify.ErrMissing
-	}
-	var out [][]byte
-	for _, f := range strings.Fields(v) {
-		ver, sig, ok := strings.Cut(f, ",")
-		if !ok || ver != "v1" {
-			continue
-		}
-		b, err := base64.StdEncoding.DecodeString(sig)
-		if err != nil || len(b) != sha256.Size {
-			continue
-		}
-		out = append(out, b)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: no valid v1 signature", verify.ErrMalformed)
-	}
-	return out, nil
-}
+func ParseSignatures(v string) ([][]byte, error) { return verify.ParseStandardSignatures(v) }
 
 // Receive verifies and classifies one delivery.
 func (s *Source) Receive(_ context.Context, req *sdk.Request) (sdk.Receipt, error) {

@@ -134,6 +134,9 @@ func Window(now, ts time.Time, tolerance time.Duration) error {
 // caught as a duplicate.
 const MaxTolerance = time.Hour
 
+// maxToleranceText is MaxTolerance as users write it.
+const maxToleranceText = "1h"
+
 // Tolerance parses a timestamp tolerance: a positive duration of at most
 // MaxTolerance.
 func Tolerance(name, s string) (time.Duration, sdk.Diagnostics) {
@@ -141,7 +144,7 @@ func Tolerance(name, s string) (time.Duration, sdk.Diagnostics) {
 	d := attr.Duration(name, s, &diags)
 	if d > MaxTolerance {
 		diags = append(diags, sdk.Diagnostic{Summary: "Tolerance too wide",
-			Detail:    fmt.Sprintf("%s is %s; at most %s is accepted. The window covers clock skew only (senders sign each retry afresh), and a wider one lets a captured request be replayed for longer.", name, s, MaxTolerance),
+			Detail:    fmt.Sprintf("%s is %s; at most %s is accepted. The window covers clock skew only (senders sign each retry afresh), and a wider one lets a captured request be replayed for longer.", name, s, maxToleranceText),
 			Attribute: name})
 		d = 0
 	}

@@ -70,7 +70,10 @@ func sinkCase(t *testing.T, sinkCfg, body, want string) recordJSON {
 	t.Helper()
 	e := startEngineWithLogger(t, `
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   `+sinkCfg+`
 }`, slog.New(slog.DiscardHandler))
 	post(t, e, "/in", []byte(body), map[string]string{"Content-Type": "application/json"})
@@ -164,7 +167,10 @@ func TestSlackPacing(t *testing.T) {
 	a := newAPI(t, apiResp{status: 200, body: "ok"})
 	e := startEngineWithLogger(t, `
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   sink "slack" "out" { webhook_url = "`+a.url+`/services/x" }
 }`, slog.New(slog.DiscardHandler))
 	for i := range 3 {
@@ -287,7 +293,10 @@ func TestGitHubSink(t *testing.T) {
 		a := newAPI(t, apiResp{status: 403, body: `{"message":"You have exceeded a secondary rate limit and have been temporarily blocked from content creation. Please retry your request again later."}`}, apiResp{status: 204})
 		e := startEngineWithLogger(t, `
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   `+cfg(a.url, "repository_dispatch")+`
 }`, slog.New(slog.DiscardHandler))
 		post(t, e, "/in", []byte(`{"event_type":"x"}`), map[string]string{"Content-Type": "application/json"})
@@ -374,7 +383,10 @@ func TestEgressDenyPrivateAndSecretURLs(t *testing.T) {
 	e := startEngineWithLogger(t, `
 egress { deny_private = true }
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   sink "slack" "out" { webhook_url = "`+a.url+`/services/T0/B0/SUPERSECRETPATH" }
 }`, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	post(t, e, "/in", []byte(`{"text":"x"}`), map[string]string{"Content-Type": "application/json"})

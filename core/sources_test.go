@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"log/slog"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -78,4 +79,32 @@ pipeline "gl" {
 		t.Fatalf("signed push: %d %s, want 202", st, b)
 	}
 	waitStats(t, e, "gl", "out", 1, 0)
+}
+
+// TestUnauthenticatedHTTPSourceIsAConfigError: an http source with neither
+// token nor hmac started open; validate now reports it at the source block,
+// and an absurd tolerance (87600h was accepted) at its line.
+func TestUnauthenticatedHTTPSourceIsAConfigError(t *testing.T) {
+	out := validateDiags(t, `pipeline "p" {
+  source "http" {
+    path = "/in"
+  }
+  sink "log" "out" {}
+}
+pipeline "s" {
+  source "stripe" {
+    path      = "/stripe"
+    secrets   = ["whsec_x"]
+    tolerance = "87600h"
+  }
+  sink "log" "out" {}
+}`)
+	for _, want := range []string{"c.hcl:2:3: error: Unauthenticated source", "allow_unauthenticated = true", "c.hcl:11:5: error: Tolerance too wide", "at most 1h is accepted"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diagnostics lack %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "whsec_x") {
+		t.Errorf("a secret was printed:\n%s", out)
+	}
 }

@@ -104,7 +104,10 @@ func BenchmarkIngressToSink(b *testing.B) {
 			_ = os.WriteFile(filepath.Join(dir, "t.js"), []byte(benchScript), 0o644)
 			cfg := tc.queue + `
 pipeline "bench" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   ` + tc.transform + `
   sink "http" "dest" {
     url = "http://` + dest.addr + `/"

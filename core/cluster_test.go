@@ -43,7 +43,10 @@ func TestInstancesShareAnExternalNATS(t *testing.T) {
 	cfg := fmt.Sprintf(`
 queue { url = %q }
 pipeline "shared" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   sink "http" "out" {
     url = %q
     concurrency = 2

@@ -104,7 +104,10 @@ func TestRetryAfterHonouredToTheSecond(t *testing.T) {
 	dest := newTimedDest(t, status(429, "Retry-After", "1"), date())
 	e := startEngine(t, map[string]string{"config.hcl": `
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   sink "http" "out" {
     url = env("DEST")
     retry { initial = "10ms" }
@@ -150,7 +153,10 @@ func TestDeadLetterAndReplay(t *testing.T) {
 	})
 	e := startEngine(t, map[string]string{"config.hcl": `
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   transform "javascript" { code = "function transform(e) { return {n: e.body.n, v: 1}; }" }
   sink "http" "out" { url = env("DEST") }
 }`}, map[string]string{"DEST": dest.URL})
@@ -192,7 +198,10 @@ func TestDuplicateNotDeliveredTwice(t *testing.T) {
 	dest := newDestination(t)
 	e := startEngine(t, map[string]string{"config.hcl": `
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   sink "http" "out" { url = env("DEST") }
 }`}, map[string]string{"DEST": dest.URL})
 	for i := range 3 {
@@ -219,7 +228,10 @@ func TestOrderedSinkKeepsOrderAcrossRetry(t *testing.T) {
 	dest := newTimedDest(t, status(500), status(500))
 	e := startEngine(t, map[string]string{"config.hcl": `
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   sink "http" "out" {
     url     = env("DEST")
     ordered = true
@@ -247,7 +259,10 @@ func TestBreakerHoldsConsumption(t *testing.T) {
 	dest := newTimedDest(t, status(503), status(503), status(503))
 	e := startEngine(t, map[string]string{"config.hcl": `
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   sink "http" "out" {
     url = env("DEST")
     concurrency = 1
@@ -281,7 +296,10 @@ func TestRateLimitPaces(t *testing.T) {
 	dest := newTimedDest(t)
 	e := startEngine(t, map[string]string{"config.hcl": `
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   sink "http" "out" {
     url        = env("DEST")
     rate_limit = 10
@@ -310,7 +328,10 @@ queue {
   dedup_window = "1s"
 }
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   sink "http" "out" { url = env("DEST") }
 }`}, map[string]string{"DEST": dest.URL})
 	body := bytes.Repeat([]byte("x"), 8<<10)
@@ -352,7 +373,10 @@ func TestSinkDepth(t *testing.T) {
 	defer close(release)
 	e := startEngine(t, map[string]string{"config.hcl": `
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   sink "http" "slow" {
     url         = env("DEST")
     concurrency = 1
@@ -400,7 +424,10 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 	cfgPath := filepath.Join(dir, "c.hcl")
 	_ = os.WriteFile(cfgPath, []byte(`
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   sink "http" "out" {
     url         = "`+dest.URL+`"
     concurrency = 1

@@ -202,6 +202,7 @@ pipeline "github" {
   source "http" {
     path = "/hooks/github"
     type_header = "X-GitHub-Event"
+    allow_unauthenticated = true
   }
   transform "javascript" {
     file = "scripts/gh.js"
@@ -267,7 +268,10 @@ func TestRetriesThenDelivers(t *testing.T) {
 	dest := newDestination(t, 500, 503, 200)
 	e := startEngine(t, map[string]string{"config.hcl": `
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   sink "http" "out" {
     url = env("DEST_URL")
     retry {
@@ -296,7 +300,10 @@ func TestPermanentErrorIsNotRetried(t *testing.T) {
 	dest := newDestination(t, 400, 400, 400)
 	e := startEngine(t, map[string]string{"config.hcl": `
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   sink "http" "out" {
     url = env("DEST_URL")
     retry { initial = "1ms" }
@@ -313,7 +320,10 @@ func TestOutOfAttempts(t *testing.T) {
 	dest := newDestination(t, 500, 500, 500, 500)
 	e := startEngine(t, map[string]string{"config.hcl": `
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   sink "http" "out" {
     url = env("DEST_URL")
     retry {
@@ -336,7 +346,10 @@ func TestRunawayScriptIsolated(t *testing.T) {
 	dest := newDestination(t)
 	e := startEngine(t, map[string]string{"config.hcl": `
 pipeline "runaway" {
-  source "http" { path = "/runaway" }
+  source "http" {
+    path                  = "/runaway"
+    allow_unauthenticated = true
+  }
   transform "javascript" {
     timeout = "100ms"
     code = "function transform(e) { if (e.body.loop) { while (true) {} } return {from: 'runaway', n: e.body.n}; }"
@@ -345,7 +358,10 @@ pipeline "runaway" {
 }
 
 pipeline "healthy" {
-  source "http" { path = "/healthy" }
+  source "http" {
+    path                  = "/healthy"
+    allow_unauthenticated = true
+  }
   transform "javascript" {
     code = "function transform(e) { return {from: 'healthy', n: e.body.n}; }"
   }
@@ -385,7 +401,10 @@ func TestFanOutIsIndependentPerSink(t *testing.T) {
 	bad := newDestination(t, 404)
 	e := startEngine(t, map[string]string{"config.hcl": `
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   sink "http" "bad"  { url = env("BAD") }
   sink "http" "good" { url = env("GOOD") }
 }`}, map[string]string{"GOOD": good.URL, "BAD": bad.URL})
@@ -398,7 +417,10 @@ func TestSplitAndDrop(t *testing.T) {
 	dest := newDestination(t)
 	e := startEngine(t, map[string]string{"config.hcl": `
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   transform "javascript" {
     code = "function transform(e) { if (e.body.skip) return null; return split(e.body.items); }"
   }

@@ -67,7 +67,10 @@ plugin "mattermost" {
   sha256 = %q
 }
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   sink "mattermost" "out" {
     webhook_url = %q
     channel     = "ops"
@@ -210,8 +213,8 @@ func TestPluginWrongChecksumRefused(t *testing.T) {
 func TestPluginConfigErrorAtItsLine(t *testing.T) {
 	path, sum := examplePlugin(t)
 	out := validateDiags(t, mattermostConfig(path, sum, "not a url"))
-	// webhook_url is on line 9 of mattermostConfig's text.
-	if !strings.Contains(out, "c.hcl:9:5: error: Invalid webhook_url") || !strings.Contains(out, `webhook_url = "not a url"`) {
+	// webhook_url is on line 12 of mattermostConfig's text.
+	if !strings.Contains(out, "c.hcl:12:5: error: Invalid webhook_url") || !strings.Contains(out, `webhook_url = "not a url"`) {
 		t.Fatalf("diagnostics:\n%s", out)
 	}
 }
@@ -245,7 +248,10 @@ func TestPluginReattach(t *testing.T) {
 	dir := t.TempDir()
 	_ = os.WriteFile(filepath.Join(dir, "config.hcl"), []byte(`
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   sink "mattermost" "out" { webhook_url = "`+dest.URL+`/hooks/x" }
 }`), 0o644)
 	e, err := core.Load(context.Background(), core.Options{ConfigPath: filepath.Join(dir, "config.hcl"), DataDir: filepath.Join(dir, "data"),
@@ -284,7 +290,10 @@ func TestPluginGetsNoHostEnvironment(t *testing.T) {
 	e := startEngineWithLogger(t, `
 plugin "env" { path = "`+bin+`" }
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   transform "env" {}
   sink "http" "out" { url = "`+dest.URL+`" }
 }`, slog.New(slog.DiscardHandler))

@@ -88,7 +88,10 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 server { listen = %q }
 queue { ack_wait = "2s" }
 pipeline "crash" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   sink "http" "dest" {
     url         = %q
     concurrency = 16

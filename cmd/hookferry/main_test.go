@@ -28,7 +28,7 @@ func TestValidateCommand(t *testing.T) {
 	}{
 		{"valid demo", []string{"validate", "-c", "../../configs/demo.hcl"}, 0, "valid (1 pipeline, 1 sink; paths: /hooks/demo)", ""},
 		{"every error at once", []string{"validate", "-c", "../../core/testdata/diagnostics/all_at_once.hcl"}, 1, "",
-			`(?s)all_at_once.hcl:5:5: error: Unsupported argument.*all_at_once.hcl:15:36: error: JavaScript syntax error.*5 errors found`},
+			`(?s)all_at_once.hcl:5:5: error: Unsupported argument.*all_at_once.hcl:17:36: error: JavaScript syntax error.*5 errors found`},
 		{"no config flag", []string{"validate"}, 1, "", "no configuration given; use -c PATH"},
 		{"missing file", []string{"validate", "-c", "nope.hcl"}, 1, "", "Cannot read configuration"},
 		{"version", []string{"version"}, 0, "hookferry dev", ""},

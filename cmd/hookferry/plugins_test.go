@@ -58,7 +58,10 @@ func TestHostStopLeavesNoPlugin(t *testing.T) {
 			_ = os.WriteFile(cfg, []byte(`
 server { listen = "`+addr+`" }
 pipeline "p" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   sink "mattermost" "out" { webhook_url = "https://mm.example.test/hooks/x" }
 }`), 0o644)
 			cmd := exec.Command(bin, "run", "-c", cfg, "--data-dir", filepath.Join(dir, "data"), "--plugin-dir", plugDir, "--log-level", "error")

@@ -113,7 +113,10 @@ server {
 }
 %s
 pipeline "load" {
-  source "http" { path = "/in" }
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
   %s
   sink "http" "local" {
     url         = "http://%s/"

@@ -142,8 +142,9 @@ type Source struct {
 	Component
 	Path      string
 	PathRange hcl.Range
-	// Events lists the event-type patterns to accept (path.Match syntax:
-	// "push", "pull_request.*"); empty accepts all.
+	// Events lists the event-type patterns to accept (package glob: `*`
+	// any run of characters, `/` included, `?` one character: "push",
+	// "pull_request.*", "orders/*"); empty accepts all.
 	Events   []string
 	pipeline string
 }

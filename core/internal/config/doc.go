@@ -9,6 +9,7 @@
 // all of them are collected before returning, so a user sees every mistake
 // at once.
 //
-// It imports sdk and the HCL libraries; it must not import ingress,
-// pipeline, delivery or any stage.
+// It imports sdk, the HCL libraries and the leaf core/internal/glob (the
+// event pattern syntax); it must not import ingress, pipeline, delivery or
+// any stage.
 package config

@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
+	"github.com/hookferry/hookferry/core/internal/glob"
 	"github.com/hookferry/hookferry/sdk"
 )
 
@@ -386,7 +386,7 @@ func (l *loader) source(p *Pipeline, base string, rs *rawSource, ectx *hcl.EvalC
 	if v, ok := eval(rs.Events, ectx, cty.List(cty.String), &diags); ok {
 		for _, e := range v.AsValueSlice() {
 			pat := e.AsString()
-			if _, err := path.Match(pat, ""); err != nil || pat == "" {
+			if glob.Valid(pat) != nil {
 				r := rs.Events.Range()
 				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid event pattern", Detail: fmt.Sprintf("%q is not a pattern such as \"push\" or \"pull_request.*\".", pat), Subject: &r})
 				continue

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"path"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/hookferry/hookferry/core/internal/delivery"
+	"github.com/hookferry/hookferry/core/internal/glob"
 	"github.com/hookferry/hookferry/core/internal/queue"
 	"github.com/hookferry/hookferry/sdk"
 )
@@ -58,7 +58,8 @@ type Pipeline struct {
 	Transforms []sdk.Transform
 	Sinks      []*Sink
 	// Events lists the event-type patterns the pipeline accepts ("push",
-	// "pull_request.*"); others are answered 200 and stored nowhere.
+	// "pull_request.*", "orders/*"; see package glob); others are answered
+	// 200, counted in Filtered and stored nowhere.
 	Events []string
 	Queue  queue.Queue
 	Sender Sender
@@ -69,6 +70,10 @@ type Pipeline struct {
 	// Now and Rand are the clock and jitter source; nil means the real ones.
 	Now  func() time.Time
 	Rand func() float64
+
+	// Filtered counts verified events answered 200 and not stored because
+	// their type matched no pattern of Events.
+	Filtered atomic.Int64
 }
 
 func (p *Pipeline) now() time.Time {
@@ -121,7 +126,8 @@ func (p *Pipeline) Serve(ctx context.Context, req *sdk.Request) *sdk.Response {
 		return &sdk.Response{StatusCode: http.StatusNoContent}
 	}
 	if !p.wants(ev.Type) {
-		p.Log.Debug("event type filtered out", "pipeline", p.Name, "type", ev.Type, "event_id", ev.ID)
+		p.Filtered.Add(1)
+		p.Log.Debug("event type filtered out", "pipeline", p.Name, "type", ev.Type, "event_id", ev.ID, "patterns", p.Events)
 		return jsonResponse(http.StatusOK, map[string]string{"status": "ignored", "type": ev.Type})
 	}
 	ev.Pipeline = p.Name
@@ -160,7 +166,7 @@ func (p *Pipeline) wants(typ string) bool {
 		return true
 	}
 	for _, pat := range p.Events {
-		if ok, _ := path.Match(pat, typ); ok {
+		if glob.Match(pat, typ) {
 			return true
 		}
 	}

@@ -1,6 +1,7 @@
 pipeline "p" {
   source "http" {
-    path = "/hooks/same"
+    path                  = "/hooks/same"
+    allow_unauthenticated = true
   }
   sink "log" "out" {}
   sink "log" "out" {}
@@ -8,14 +9,16 @@ pipeline "p" {
 
 pipeline "p" {
   source "http" {
-    path = "/hooks/other"
+    path                  = "/hooks/other"
+    allow_unauthenticated = true
   }
   sink "log" "out" {}
 }
 
 pipeline "q" {
   source "http" {
-    path = "/hooks/same"
+    path                  = "/hooks/same"
+    allow_unauthenticated = true
   }
   sink "log" "out" {}
 }

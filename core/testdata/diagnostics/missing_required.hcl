@@ -1,5 +1,6 @@
 pipeline "p" {
   source "http" {
+    allow_unauthenticated = true
   }
   sink "http" "out" {
   }

@@ -1,6 +1,7 @@
 pipeline "inline" {
   source "http" {
-    path = "/hooks/inline"
+    path                  = "/hooks/inline"
+    allow_unauthenticated = true
   }
 
   transform "javascript" {
@@ -18,7 +19,8 @@ pipeline "inline" {
 
 pipeline "from-file" {
   source "http" {
-    path = "/hooks/file"
+    path                  = "/hooks/file"
+    allow_unauthenticated = true
   }
   sink "log" "out" {
     transform "javascript" {
@@ -29,7 +31,8 @@ pipeline "from-file" {
 
 pipeline "one-line" {
   source "http" {
-    path = "/hooks/one-line"
+    path                  = "/hooks/one-line"
+    allow_unauthenticated = true
   }
   transform "javascript" {
     code = "function transform(e) { return e.; }"

@@ -1,7 +1,8 @@
 pipeline "p" {
   source "http" {
-    path    = "/hooks/p"
-    secrets = ["x"]
+    path                  = "/hooks/p"
+    secrets               = ["x"]
+    allow_unauthenticated = true
   }
   sink "log" "out" {
     colour = "blue"

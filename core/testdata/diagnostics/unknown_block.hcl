@@ -8,7 +8,8 @@ metrics {
 
 pipeline "p" {
   source "http" {
-    path = "/hooks/p"
+    path                  = "/hooks/p"
+    allow_unauthenticated = true
   }
   filter "x" {}
   sink "log" "out" {}

@@ -6,8 +6,9 @@ server {
 
 pipeline "p" {
   source "http" {
-    path    = "/hooks/p"
-    methods = "POST"
+    path                  = "/hooks/p"
+    methods               = "POST"
+    allow_unauthenticated = true
   }
   sink "http" "out" {
     url     = "http://127.0.0.1:9/"

@@ -14,7 +14,7 @@ import (
 func Definition(name, description, secretsDescription string, tolerance time.Duration, newFn func(context.Context, sdk.Config) (sdk.Component, error)) sdk.Definition {
 	attrs := []schema.Attribute{SecretsAttribute(secretsDescription)}
 	if tolerance > 0 {
-		attrs = append(attrs, schema.Attribute{Name: "tolerance", Type: schema.String, Default: tolerance.String(), Description: "How far the signed timestamp may be from now, either way."})
+		attrs = append(attrs, schema.Attribute{Name: "tolerance", Type: schema.String, Default: tolerance.String(), Description: "How far the signed timestamp may be from now, either way; at most 1h."})
 	}
 	return sdk.Definition{Kind: sdk.KindSource, Name: name, Description: description, Schema: schema.Block{Attributes: attrs}, New: newFn}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // DecodeWhsec turns a Standard Webhooks secret, "whsec_BASE64" (or bare
@@ -30,4 +31,50 @@ func StandardMAC(key []byte, id, ts string, body []byte) []byte {
 // StandardSignature is the webhook-signature header value for one key.
 func StandardSignature(key []byte, id string, ts int64, body []byte) string {
 	return "v1," + base64.StdEncoding.EncodeToString(StandardMAC(key, id, strconv.FormatInt(ts, 10), body))
+}
+
+// ParseStandardSignatures reads a webhook-signature header, "v1,BASE64
+// v1,BASE64 ..."; other versions are ignored, so a sender can add a future
+// scheme beside v1.
+func ParseStandardSignatures(v string) ([][]byte, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, ErrMissing
+	}
+	var out [][]byte
+	for _, f := range strings.Fields(v) {
+		ver, sig, ok := strings.Cut(f, ",")
+		if !ok || ver != "v1" {
+			continue
+		}
+		b, err := base64.StdEncoding.DecodeString(sig)
+		if err != nil || len(b) != sha256.Size {
+			continue
+		}
+		out = append(out, b)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: no valid v1 signature", ErrMalformed)
+	}
+	return out, nil
+}
+
+// CheckStandard verifies a Standard Webhooks signature: id and timestamp
+// present, one v1 signature matching under one key, and the timestamp
+// within tolerance of now. Every key and signature is tried.
+func CheckStandard(keys [][]byte, id, ts, signature string, body []byte, now time.Time, tolerance time.Duration) error {
+	if id == "" || ts == "" {
+		return fmt.Errorf("%w: webhook-id and webhook-timestamp are required", ErrMissing)
+	}
+	sigs, err := ParseStandardSignatures(signature)
+	if err != nil {
+		return err
+	}
+	at, err := UnixSeconds(ts)
+	if err != nil {
+		return err
+	}
+	if !AnyMatch(keys, func(k []byte) []byte { return StandardMAC(k, id, ts, body) }, sigs) {
+		return ErrMismatch
+	}
+	return Window(now, at, tolerance)
 }

@@ -125,10 +125,30 @@ func Window(now, ts time.Time, tolerance time.Duration) error {
 	return nil
 }
 
-// Tolerance parses a duration attribute.
+// MaxTolerance is the widest timestamp window a source accepts. The window
+// only has to cover clock skew and transit: Stripe, Slack and Standard
+// Webhooks senders sign every retry afresh, so a wider window adds no
+// deliveries, only a longer time in which a captured request can be
+// replayed. An hour is generous for skew and stays far inside the queue's
+// de-duplication window (24h by default), so a replay within it is also
+// caught as a duplicate.
+const MaxTolerance = time.Hour
+
+// maxToleranceText is MaxTolerance as users write it.
+const maxToleranceText = "1h"
+
+// Tolerance parses a timestamp tolerance: a positive duration of at most
+// MaxTolerance.
 func Tolerance(name, s string) (time.Duration, sdk.Diagnostics) {
 	var diags sdk.Diagnostics
-	return attr.Duration(name, s, &diags), diags
+	d := attr.Duration(name, s, &diags)
+	if d > MaxTolerance {
+		diags = append(diags, sdk.Diagnostic{Summary: "Tolerance too wide",
+			Detail:    fmt.Sprintf("%s is %s; at most %s is accepted. The window covers clock skew only (senders sign each retry afresh), and a wider one lets a captured request be replayed for longer.", name, s, maxToleranceText),
+			Attribute: name})
+		d = 0
+	}
+	return d, diags
 }
 
 // Without returns a copy of h without the named fields (signatures and

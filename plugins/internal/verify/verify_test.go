@@ -72,3 +72,20 @@ func TestFields(t *testing.T) {
 		t.Fatal(f)
 	}
 }
+
+// TestToleranceHasAMaximum: 87600h was accepted; a tolerance above
+// MaxTolerance is a configuration error naming the attribute.
+func TestToleranceHasAMaximum(t *testing.T) {
+	if d, err := time.ParseDuration(maxToleranceText); err != nil || d != MaxTolerance {
+		t.Fatalf("maxToleranceText %q is not MaxTolerance %s", maxToleranceText, MaxTolerance)
+	}
+	for v, ok := range map[string]bool{"5m": true, "300s": true, "1h": true, "61m": false, "87600h": false, "0s": false, "-5m": false, "soon": false} {
+		d, diags := Tolerance("tolerance", v)
+		if ok != (len(diags) == 0) {
+			t.Errorf("%s: diags %v", v, diags)
+		}
+		if !ok && (d != 0 || diags[0].Attribute != "tolerance") {
+			t.Errorf("%s: %s, %v", v, d, diags)
+		}
+	}
+}

@@ -94,16 +94,27 @@ func (s *Sink) Render(_ context.Context, m sdk.Message) (*sdk.Outbound, error) {
 	if len(embeds) > MaxEmbeds {
 		return nil, sdk.Permanent(fmt.Errorf("discord: %d embeds; Discord accepts at most %d", len(embeds), MaxEmbeds))
 	}
-	if content == "" && len(embeds) == 0 {
-		if _, ok := msg["components"]; !ok {
-			return nil, sdk.Permanent(fmt.Errorf("discord: the message has no content and no embeds"))
-		}
+	if content == "" && len(embeds) == 0 && !hasOther(msg) {
+		return nil, sdk.Permanent(fmt.Errorf("discord: the message has none of content, embeds, components, attachments or poll"))
 	}
 	body, err := json.Marshal(msg)
 	if err != nil {
 		return nil, sdk.Permanent(err)
 	}
 	return &sdk.Outbound{Method: http.MethodPost, URL: s.url, Header: sdk.Header{"content-type": {"application/json"}}, Body: body, Timeout: s.timeout}, nil
+}
+
+// hasOther reports whether the message carries something Discord accepts
+// as a message besides content and embeds: components, attachments (files)
+// or a poll. Discord refuses a message with none of these.
+func hasOther(msg map[string]any) bool {
+	for _, k := range []string{"components", "attachments", "files"} {
+		if v, ok := msg[k].([]any); ok && len(v) > 0 {
+			return true
+		}
+	}
+	poll, ok := msg["poll"].(map[string]any)
+	return ok && len(poll) > 0
 }
 
 // Interpret honours Discord's rate-limit answers.

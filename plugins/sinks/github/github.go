@@ -75,6 +75,8 @@ type Sink struct {
 	apiURL  string
 	timeout time.Duration
 	now     func() time.Time
+
+	secondary secondaryBackoff
 }
 
 var (
@@ -231,10 +233,12 @@ func (s *Sink) Interpret(_ context.Context, _ *sdk.Outbound, r *sdk.Response) sd
 		if d, ok := sdk.ParseRetryAfter(r.Header.Get("retry-after"), now); ok {
 			return sdk.Verdict{Outcome: sdk.Retry, RetryAfter: d, Reason: "github: secondary rate limit"}
 		}
-		if r.StatusCode == http.StatusTooManyRequests {
-			return sdk.Verdict{Outcome: sdk.Retry, RetryAfter: time.Minute, Reason: "github: rate limited"}
+		if isSecondaryLimit(r) {
+			// No time given: at least a minute, longer while it persists.
+			return sdk.Verdict{Outcome: sdk.Retry, RetryAfter: s.secondary.next(), Reason: "github: secondary rate limit"}
 		}
 	}
+	s.secondary.reset()
 	v := sdk.ClassifyResponse(r, now)
 	if v.Outcome == sdk.Fail {
 		var e struct {

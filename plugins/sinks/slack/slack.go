@@ -153,7 +153,8 @@ func (s *Sink) Interpret(_ context.Context, _ *sdk.Outbound, r *sdk.Response) sd
 	switch {
 	case res.OK:
 		return sdk.Verdict{Outcome: sdk.Success, Reason: "ok"}
-	case res.Error == "ratelimited":
+	case res.Error == "ratelimited" || res.Error == "rate_limited":
+		// Both spellings occur in Slack's Web API answers.
 		return rateLimited(r, now)
 	default:
 		return sdk.Verdict{Outcome: sdk.Fail, Reason: "slack: " + res.Error}

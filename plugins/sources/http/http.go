@@ -33,6 +33,7 @@ func Definition() sdk.Definition {
 				{Name: "type_path", Type: schema.String, Description: "Dotted path of a JSON body field that becomes the event type (e.g. \"event.type\")."},
 				{Name: "id_header", Type: schema.String, Description: "Header whose value becomes the event id. Default: Idempotency-Key, then X-Request-Id, else a generated id."},
 				{Name: "id_path", Type: schema.String, Description: "Dotted path of a JSON body field that becomes the event id (e.g. \"id\")."},
+				{Name: "allow_unauthenticated", Type: schema.Bool, Default: false, Description: "Accept requests without any check. Required when neither token nor hmac is set, so a source is never open by accident."},
 			},
 			Blocks: []schema.NestedBlock{{
 				Name: "hmac",
@@ -80,6 +81,10 @@ type sourceConfig struct {
 		Prefix  string       `json:"prefix"`
 		Secrets []sdk.Secret `json:"secrets"`
 	} `json:"token"`
+
+	// AllowUnauthenticated is the explicit opt-in for a source with
+	// neither token nor hmac.
+	AllowUnauthenticated bool `json:"allow_unauthenticated"`
 }
 
 // Source is the generic http source.
@@ -146,10 +151,30 @@ func NewSource(_ context.Context, cfg sdk.Config) (*Source, error) {
 		s.tokens = keys
 		s.tokenHeader, s.tokenPrefix = strings.ToLower(t.Header), t.Prefix
 	}
+	diags = append(diags, checkOpen(c.Token != nil, c.HMAC != nil, c.AllowUnauthenticated)...)
 	if len(diags) > 0 {
 		return nil, diags
 	}
+	if c.AllowUnauthenticated {
+		cfg.Log().Warn("http source accepts unauthenticated requests (allow_unauthenticated = true)", "pipeline", cfg.Pipeline)
+	}
 	return s, nil
+}
+
+// checkOpen requires an explicit choice: a check (token, hmac or both),
+// or allow_unauthenticated = true, never neither and never both.
+func checkOpen(token, hmac, allow bool) sdk.Diagnostics {
+	switch {
+	case !token && !hmac && !allow:
+		return sdk.Diagnostics{{Summary: "Unauthenticated source",
+			Detail:    "Neither token nor hmac is set, so anyone who can reach this path could post events. Add a token {} or hmac {} block, or set allow_unauthenticated = true if an open endpoint is intended (a demo, a trusted network).",
+			Attribute: "allow_unauthenticated"}}
+	case allow && (token || hmac):
+		return sdk.Diagnostics{{Summary: "Contradictory authentication",
+			Detail:    "allow_unauthenticated = true, but a token or hmac block is set and is checked. Remove allow_unauthenticated.",
+			Attribute: "allow_unauthenticated"}}
+	}
+	return nil
 }
 
 // Methods lists the accepted HTTP methods.

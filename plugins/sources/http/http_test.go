@@ -71,7 +71,7 @@ func TestSourceToken(t *testing.T) {
 }
 
 func TestSourceIDsAndType(t *testing.T) {
-	s, err := NewSource(context.Background(), conf(t, map[string]any{"methods": []string{"POST"}, "type_header": "X-Event-Type"}))
+	s, err := NewSource(context.Background(), conf(t, map[string]any{"methods": []string{"POST"}, "type_header": "X-Event-Type", "allow_unauthenticated": true}))
 	if err != nil {
 		t.Fatal(err)
 	}

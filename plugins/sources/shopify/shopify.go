@@ -16,11 +16,24 @@ import (
 // Name is the source's type label.
 const Name = "shopify"
 
-const (
-	headerHMAC  = "x-shopify-hmac-sha256"
-	headerTopic = "x-shopify-topic"
-	headerID    = "x-shopify-webhook-id"
+// Shopify sends its headers with the X- prefix and, in its newer
+// deliveries (events), without it; Shopify's own libraries read either,
+// the first present winning. So does this source.
+var (
+	headersHMAC  = []string{"x-shopify-hmac-sha256", "shopify-hmac-sha256"}
+	headersTopic = []string{"x-shopify-topic", "shopify-topic"}
+	headersID    = []string{"x-shopify-webhook-id", "shopify-webhook-id", "shopify-event-id", "x-shopify-event-id"}
 )
+
+// first is the value of the first of names that is present.
+func first(h sdk.Header, names []string) string {
+	for _, n := range names {
+		if v := h.Get(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
 
 // Definition describes the shopify source.
 func Definition() sdk.Definition {
@@ -61,23 +74,23 @@ func ParseSignature(v string) ([]byte, error) {
 
 // Receive verifies and classifies one delivery.
 func (s *Source) Receive(_ context.Context, req *sdk.Request) (sdk.Receipt, error) {
-	sig, err := ParseSignature(req.Header.Get(headerHMAC))
+	sig, err := ParseSignature(first(req.Header, headersHMAC))
 	if err != nil {
 		return sdk.Receipt{}, sdk.Unauthorized(err)
 	}
 	if !verify.AnyMatch(s.secrets, func(k []byte) []byte { return verify.HMAC(sha256.New, k, req.Body) }, [][]byte{sig}) {
 		return sdk.Receipt{}, sdk.Unauthorized(verify.ErrMismatch)
 	}
-	id := req.Header.Get(headerID)
+	id := first(req.Header, headersID)
 	if id == "" {
 		id = ulid.Make().String()
 	}
 	return sdk.Receipt{Event: &sdk.Event{
 		ID:          id,
-		Type:        req.Header.Get(headerTopic),
+		Type:        first(req.Header, headersTopic),
 		Source:      Name,
 		ReceivedAt:  req.ReceivedAt,
-		Header:      verify.Without(req.Header, headerHMAC),
+		Header:      verify.Without(req.Header, headersHMAC...),
 		ContentType: sdk.ContentTypeJSON,
 		Body:        req.Body,
 	}}, nil

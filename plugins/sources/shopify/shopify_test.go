@@ -67,3 +67,32 @@ func FuzzParseSignature(f *testing.F) {
 		}
 	})
 }
+
+// TestUnprefixedHeadersAccepted: Shopify's newer deliveries name the
+// headers without "X-" (shopify-hmac-sha256, shopify-topic,
+// shopify-event-id); Shopify's libraries accept them, so does the source.
+// Both signature headers are removed before the event is stored.
+func TestUnprefixedHeadersAccepted(t *testing.T) {
+	s := newSource(t, secret)
+	r := &sdk.Request{Header: sdk.Header{
+		"shopify-hmac-sha256": {vector}, "shopify-topic": {"orders/create"}, "shopify-event-id": {"evt-98"},
+	}, Body: []byte(body)}
+	rec, err := s.Receive(context.Background(), r)
+	if err != nil {
+		t.Fatalf("unprefixed headers refused: %v", err)
+	}
+	if rec.Event.Type != "orders/create" || rec.Event.ID != "evt-98" || rec.Event.Header.Get("shopify-hmac-sha256") != "" {
+		t.Fatalf("event %+v", rec.Event)
+	}
+	r.Body = []byte(body + " ")
+	var rej *sdk.RejectError
+	if _, err := s.Receive(context.Background(), r); !errors.As(err, &rej) || rej.Status != 401 {
+		t.Fatalf("altered body under the unprefixed header: err = %v, want 401", err)
+	}
+	// The X- header is read first; a wrong one is not rescued by the other.
+	r = request("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", body)
+	r.Header["shopify-hmac-sha256"] = []string{vector}
+	if _, err := s.Receive(context.Background(), r); !errors.As(err, &rej) || rej.Status != 401 {
+		t.Fatalf("wrong x-shopify-hmac-sha256 beside a right shopify-hmac-sha256: err = %v, want 401", err)
+	}
+}

@@ -13,6 +13,6 @@ var _ sdk.Signer = (*Source)(nil)
 // Sign sets X-Shopify-Hmac-Sha256 as Shopify does: the base64 HMAC-SHA256
 // of the raw body keyed by the app's client secret.
 func (s *Source) Sign(req *sdk.Request) error {
-	req.Header.Set(headerHMAC, base64.StdEncoding.EncodeToString(verify.HMAC(sha256.New, s.secrets[0], req.Body)))
+	req.Header.Set(headersHMAC[0], base64.StdEncoding.EncodeToString(verify.HMAC(sha256.New, s.secrets[0], req.Body)))
 	return nil
 }

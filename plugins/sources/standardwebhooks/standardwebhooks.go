@@ -3,10 +3,7 @@ package standardwebhooks
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hookferry/hookferry/plugins/internal/verify"
@@ -19,11 +16,25 @@ const Name = "standardwebhooks"
 // DefaultTolerance is the specification's recommended window.
 const DefaultTolerance = 5 * time.Minute
 
-const (
-	headerID        = "webhook-id"
-	headerTimestamp = "webhook-timestamp"
-	headerSignature = "webhook-signature"
+// headerFamily is one set of the three signing headers.
+type headerFamily struct{ id, timestamp, signature string }
+
+// The specification's headers, and Svix's own (what Svix, Resend, Clerk
+// send by default; Svix's libraries accept either family). A request is
+// read with one family, never a mix of both.
+var (
+	standardHeaders = headerFamily{"webhook-id", "webhook-timestamp", "webhook-signature"}
+	svixHeaders     = headerFamily{"svix-id", "svix-timestamp", "svix-signature"}
 )
+
+// family picks the webhook-* headers when the request has a webhook-id,
+// else the svix-* ones.
+func family(h sdk.Header) headerFamily {
+	if h.Get(standardHeaders.id) == "" && h.Get(svixHeaders.id) != "" {
+		return svixHeaders
+	}
+	return standardHeaders
+}
 
 // Definition describes the source.
 func Definition() sdk.Definition {
@@ -70,35 +81,16 @@ func DecodeSecret(s string) ([]byte, error) { return verify.DecodeWhsec(s) }
 
 // ParseSignatures reads "v1,BASE64 v1,BASE64 ..."; other versions are
 // ignored, so a sender can add a future scheme beside v1.
-func ParseSignatures(v string) ([][]byte, error) {
-	if strings.TrimSpace(v) == "" {
-		return nil, verify.ErrMissing
-	}
-	var out [][]byte
-	for _, f := range strings.Fields(v) {
-		ver, sig, ok := strings.Cut(f, ",")
-		if !ok || ver != "v1" {
-			continue
-		}
-		b, err := base64.StdEncoding.DecodeString(sig)
-		if err != nil || len(b) != sha256.Size {
-			continue
-		}
-		out = append(out, b)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: no valid v1 signature", verify.ErrMalformed)
-	}
-	return out, nil
-}
+func ParseSignatures(v string) ([][]byte, error) { return verify.ParseStandardSignatures(v) }
 
 // Receive verifies and classifies one delivery.
 func (s *Source) Receive(_ context.Context, req *sdk.Request) (sdk.Receipt, error) {
-	id, tsText := req.Header.Get(headerID), req.Header.Get(headerTimestamp)
+	f := family(req.Header)
+	id, tsText := req.Header.Get(f.id), req.Header.Get(f.timestamp)
 	if id == "" || tsText == "" {
-		return sdk.Receipt{}, sdk.Unauthorized(fmt.Errorf("%w: webhook-id and webhook-timestamp are required", verify.ErrMissing))
+		return sdk.Receipt{}, sdk.Unauthorized(fmt.Errorf("%w: the id and timestamp headers (webhook-* or svix-*) are required", verify.ErrMissing))
 	}
-	sigs, err := ParseSignatures(req.Header.Get(headerSignature))
+	sigs, err := ParseSignatures(req.Header.Get(f.signature))
 	if err != nil {
 		return sdk.Receipt{}, sdk.Unauthorized(err)
 	}
@@ -118,7 +110,7 @@ func (s *Source) Receive(_ context.Context, req *sdk.Request) (sdk.Receipt, erro
 		Type:        verify.Fields(req.Body, []string{"type"})[0],
 		Source:      Name,
 		ReceivedAt:  req.ReceivedAt,
-		Header:      verify.Without(req.Header, headerSignature),
+		Header:      verify.Without(req.Header, standardHeaders.signature, svixHeaders.signature),
 		ContentType: req.Header.Get("content-type"),
 		Body:        req.Body,
 	}}, nil

@@ -140,3 +140,64 @@ func FuzzParseSignatures(f *testing.F) {
 		}
 	})
 }
+
+// svixRequest carries the same signature under Svix's header names.
+func svixRequest(id string, t int64, sig, body string) *sdk.Request {
+	return &sdk.Request{Header: sdk.Header{
+		"svix-id": {id}, "svix-timestamp": {strconv.FormatInt(t, 10)}, "svix-signature": {sig},
+		"content-type": {"application/json"},
+	}, Body: []byte(body)}
+}
+
+// TestSvixHeaderFamilyAccepted: Svix (and Resend, Clerk through it) sends
+// svix-id, svix-timestamp and svix-signature by default; they are verified
+// exactly like the webhook-* family, and the signature is not stored.
+func TestSvixHeaderFamilyAccepted(t *testing.T) {
+	s := newSource(t, time.Unix(ts, 0), secret)
+	rec, err := s.Receive(context.Background(), svixRequest(msgID, ts, vector, payload))
+	if err != nil {
+		t.Fatalf("svix-* headers refused: %v", err)
+	}
+	if rec.Event.ID != msgID || rec.Event.Header.Get("svix-signature") != "" || rec.Event.Header.Get("svix-id") != msgID {
+		t.Fatalf("event %+v", rec.Event)
+	}
+	flip := func(v string, i int) string { b := []byte(v); b[i] ^= 1; return string(b) }
+	for name, r := range map[string]*sdk.Request{
+		"body":      svixRequest(msgID, ts, vector, flip(payload, 3)),
+		"id":        svixRequest(flip(msgID, 5), ts, vector, payload),
+		"timestamp": svixRequest(msgID, ts+1, vector, payload),
+		"no sig":    svixRequest(msgID, ts, "", payload),
+		"stale":     svixRequest(msgID, ts-301, sign(mustKey(t), msgID, ts-301, payload), payload),
+	} {
+		if _, err := s.Receive(context.Background(), r); !unauthorized(err) {
+			t.Errorf("%s: err = %v, want 401", name, err)
+		}
+	}
+}
+
+// TestHeaderFamiliesAreNeverMixed: the id, timestamp and signature come
+// from one family; a svix-signature cannot vouch for a webhook-id.
+func TestHeaderFamiliesAreNeverMixed(t *testing.T) {
+	s := newSource(t, time.Unix(ts, 0), secret)
+	r := svixRequest(msgID, ts, vector, payload)
+	r.Header["webhook-id"] = []string{"msg_other"}
+	if _, err := s.Receive(context.Background(), r); !unauthorized(err) {
+		t.Fatalf("webhook-id with svix-timestamp/svix-signature: err = %v, want 401", err)
+	}
+	// Both families complete: the webhook-* one is used.
+	r = request(msgID, ts, vector, payload)
+	r.Header["svix-id"], r.Header["svix-timestamp"], r.Header["svix-signature"] = []string{"x"}, []string{"1"}, []string{"v1,AAAA"}
+	rec, err := s.Receive(context.Background(), r)
+	if err != nil || rec.Event.ID != msgID || rec.Event.Header.Get("svix-signature") != "" {
+		t.Fatalf("both families: %v %+v", err, rec.Event)
+	}
+}
+
+func mustKey(t *testing.T) []byte {
+	t.Helper()
+	k, err := DecodeSecret(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}

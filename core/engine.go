@@ -338,6 +338,8 @@ func (e *Engine) openQueue(ctx context.Context) (queue.Queue, error) {
 		AckWait:     qc.AckWait,
 		GroupCommit: qc.GroupCommit,
 		Log:         e.log,
+		// The queue must store every body the ingress accepts.
+		MaxBodySize: e.cfg.Server.MaxBodySize, MaxHeaderSize: e.cfg.Server.MaxHeaderSize,
 	})
 	if err != nil {
 		return nil, err

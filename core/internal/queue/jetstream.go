@@ -70,6 +70,20 @@ type JetStreamConfig struct {
 	// GroupCommit stores concurrently arriving events as one atomic batch
 	// (one fsync for all with SyncAlways). Needs NATS 2.12 or later.
 	GroupCommit bool
+	// MaxBodySize is the largest event body the queue must store (the
+	// ingress's server.max_body_size) and MaxHeaderSize bounds the request
+	// headers stored beside it. The embedded server is configured to take
+	// such events; an external server whose max_payload is smaller is
+	// refused at open with a *SizeError. 0: NATS's own limit applies.
+	MaxBodySize   int
+	MaxHeaderSize int
+	// MinFree is the free space the embedded store keeps on its disk:
+	// below it, events are refused (503) and the queue reports not ready.
+	// 0 means DefaultMinFree; negative: no reserve.
+	MinFree int64
+	// HealthEvery is how often the embedded store's disk and health are
+	// checked; 0 means 500ms.
+	HealthEvery time.Duration
 	Log         *slog.Logger
 }
 
@@ -109,12 +123,19 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 		return nil, fmt.Errorf("queue: dedup_window (%s) cannot be longer than retention (%s)", cfg.DedupWindow, cfg.Retention)
 	}
 	q := &JetStream{cfg: cfg, log: cfg.Log, cons: map[string]jetstream.Consumer{}, ordered: map[string]bool{}}
+	payload := payloadFor(cfg.MaxBodySize, cfg.MaxHeaderSize)
 	var err error
 	if cfg.URL == "" {
+		if payload > maxPayloadLimit {
+			return nil, &SizeError{MaxBodySize: cfg.MaxBodySize, Needed: payload, Limit: maxPayloadLimit}
+		}
 		opts := &server.Options{
 			ServerName: "hookferry", DontListen: true, JetStream: true, StoreDir: cfg.Dir,
 			NoSigs: true, SyncAlways: cfg.SyncAlways,
 			JetStreamMaxMemory: 64 << 20,
+		}
+		if payload > server.MAX_PAYLOAD_SIZE {
+			opts.MaxPayload = int32(payload)
 		}
 		if q.ns, err = server.NewServer(opts); err != nil {
 			return nil, fmt.Errorf("queue: embedded NATS: %w", err)
@@ -132,6 +153,11 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 	if err != nil {
 		q.shutdownServer()
 		return nil, fmt.Errorf("queue: connect: %w", err)
+	}
+	if limit := q.nc.MaxPayload(); payload > 0 && int64(payload) > limit {
+		q.nc.Close()
+		q.shutdownServer()
+		return nil, &SizeError{MaxBodySize: cfg.MaxBodySize, Needed: payload, Limit: limit, External: cfg.URL != ""}
 	}
 	if err := q.setup(ctx); err != nil {
 		q.nc.Close()

@@ -380,7 +380,7 @@ func (e *Engine) Ready() error {
 	if !e.ready.Load() {
 		return errors.New("not started or shutting down")
 	}
-	return nil
+	return queueReady(e.queue)
 }
 
 // AdminAddr is the admin API address after Start, or "".

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -100,6 +101,11 @@ type JetStream struct {
 	cons    map[string]jetstream.Consumer
 	ordered map[string]bool
 	batch   *batcher // nil: one publish per event
+
+	nsOpts    *server.Options // the embedded server's, for restarts
+	health    *health
+	watchStop chan struct{}
+	watchDone chan struct{}
 }
 
 var _ Queue = (*JetStream)(nil)
@@ -122,8 +128,17 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 	if cfg.DedupWindow > cfg.Retention {
 		return nil, fmt.Errorf("queue: dedup_window (%s) cannot be longer than retention (%s)", cfg.DedupWindow, cfg.Retention)
 	}
-	q := &JetStream{cfg: cfg, log: cfg.Log, cons: map[string]jetstream.Consumer{}, ordered: map[string]bool{}}
 	payload := payloadFor(cfg.MaxBodySize, cfg.MaxHeaderSize)
+	switch {
+	case cfg.MinFree == 0:
+		cfg.MinFree = max(DefaultMinFree, 4*int64(payload))
+	case cfg.MinFree < 0:
+		cfg.MinFree = 0
+	}
+	if cfg.HealthEvery <= 0 {
+		cfg.HealthEvery = 500 * time.Millisecond
+	}
+	q := &JetStream{cfg: cfg, log: cfg.Log, cons: map[string]jetstream.Consumer{}, ordered: map[string]bool{}, health: newHealth()}
 	var err error
 	if cfg.URL == "" {
 		if payload > maxPayloadLimit {
@@ -137,6 +152,16 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 		if payload > server.MAX_PAYLOAD_SIZE {
 			opts.MaxPayload = int32(payload)
 		}
+		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+			return nil, fmt.Errorf("queue: %w", err)
+		}
+		if _, total, ok := diskSpace(cfg.Dir); ok {
+			// The store may use the whole disk; the free-space watch
+			// refuses events before it is full. (NATS's own default is
+			// the space free at start, which a restart would shrink.)
+			opts.JetStreamMaxStore = int64(total)
+		}
+		q.nsOpts = opts
 		if q.ns, err = server.NewServer(opts); err != nil {
 			return nil, fmt.Errorf("queue: embedded NATS: %w", err)
 		}
@@ -166,6 +191,10 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 	}
 	if cfg.GroupCommit {
 		q.batch = newBatcher(q)
+	}
+	if q.ns != nil {
+		q.checkStore()
+		q.startWatch()
 	}
 	return q, nil
 }
@@ -252,6 +281,13 @@ func (q *JetStream) Declare(ctx context.Context, pipeline string, consumers []Co
 // Publish stores the event. It returns once JetStream acknowledged the
 // write; a repeated id within the window is reported as a duplicate.
 func (q *JetStream) Publish(ctx context.Context, ev *sdk.Event) (bool, error) {
+	if err := q.unavailable(); err != nil {
+		return false, err
+	}
+	// A store that fails while this waits for its answer never answers:
+	// give up as soon as the watch sees it.
+	ctx, done := q.health.bind(ctx)
+	defer done()
 	msg := eventMsg(subjEvents+ev.Pipeline, ev)
 	msg.Header.Set(jetstream.MsgIDHeader, ev.Pipeline+"/"+ev.ID)
 	if q.batch != nil {
@@ -438,6 +474,9 @@ func (h *jsHistory) Get(ctx context.Context, id DeliveryID) (*Record, error) {
 
 // Put stores a record; a dead one also goes to the dead-letter stream.
 func (h *jsHistory) Put(ctx context.Context, r *Record) error {
+	if err := (*JetStream)(h).unavailable(); err != nil {
+		return err
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -482,6 +521,7 @@ func (h *jsHistory) List(ctx context.Context, f Filter) ([]*Record, error) {
 
 // Close drains the connection and stops the embedded server.
 func (q *JetStream) Close(context.Context) error {
+	q.stopWatch()
 	if q.batch != nil {
 		q.batch.close()
 	}

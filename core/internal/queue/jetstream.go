@@ -102,6 +102,13 @@ type JetStream struct {
 	ordered map[string]bool
 	batch   *batcher // nil: one publish per event
 
+	// startSeq is the events stream's last sequence when this process
+	// opened it: deliveries of older events may have been settled by a
+	// process that was killed before its acks were persisted.
+	startSeq uint64
+	// noSettledCheck turns that check off (benchmarks of its cost).
+	noSettledCheck bool
+
 	nsOpts    *server.Options // the embedded server's, for restarts
 	health    *health
 	watchStop chan struct{}
@@ -224,6 +231,9 @@ func (q *JetStream) setup(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("queue: stream %s: %w", StreamEvents, err)
+	}
+	if info := q.events.CachedInfo(); info != nil {
+		q.startSeq = info.State.LastSeq
 	}
 	if _, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        StreamDead,
@@ -383,7 +393,11 @@ func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, conc
 	for range concurrency {
 		wg.Go(func() {
 			for m := range work {
-				h(ctx, q.delivery(pipeline, consumer, m))
+				d := q.delivery(pipeline, consumer, m)
+				if q.settledBefore(ctx, d) {
+					continue
+				}
+				h(ctx, d)
 			}
 		})
 	}

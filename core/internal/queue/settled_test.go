@@ -62,6 +62,7 @@ func TestDeliveredBeforeRestartIsNotHandedOutAgain(t *testing.T) {
 	defer q.Close(ctx)
 	cctx, cancel = context.WithCancel(ctx)
 	defer cancel()
+	got = make(chan *jsDelivery, 10) // phase one's may hold the replay, unsettled
 	go q.Consume(cctx, "p", "s", 4, func(_ context.Context, d Delivery) {
 		got <- d.(*jsDelivery)
 		_ = d.Ack()

@@ -21,7 +21,10 @@ import (
 // one NATS server (a real one, listening on loopback) share the work:
 // each event is delivered once, by whichever instance pulled it.
 func TestInstancesShareAnExternalNATS(t *testing.T) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true})
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true,
+		// Room for server.max_body_size (5 MiB by default); hookferry refuses a
+		// server that cannot store it.
+		MaxPayload: 8 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -340,6 +340,8 @@ func (e *Engine) openQueue(ctx context.Context) (queue.Queue, error) {
 		AckWait:     qc.AckWait,
 		GroupCommit: qc.GroupCommit,
 		Log:         e.log,
+		// The queue must store every body the ingress accepts.
+		MaxBodySize: e.cfg.Server.MaxBodySize, MaxHeaderSize: e.cfg.Server.MaxHeaderSize,
 	})
 	if err != nil {
 		return nil, err
@@ -380,7 +382,7 @@ func (e *Engine) Ready() error {
 	if !e.ready.Load() {
 		return errors.New("not started or shutting down")
 	}
-	return nil
+	return queueReady(e.queue)
 }
 
 // AdminAddr is the admin API address after Start, or "".

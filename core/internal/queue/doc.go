@@ -5,6 +5,11 @@
 // pipeline, a durable consumer per sink) so the durable implementation is a
 // drop-in.
 //
+// JetStream also sizes NATS for the largest body the ingress accepts
+// (limits.go), watches the embedded store's disk and restarts a store that
+// failed to write (health.go, Readiness), and does not hand out again a
+// delivery whose record says it was settled before a restart (settled.go).
+//
 // Memory is the in-process implementation: bounded, fast, and honest about
 // what it is: events are lost if the process stops.
 //

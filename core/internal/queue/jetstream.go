@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,6 +71,20 @@ type JetStreamConfig struct {
 	// GroupCommit stores concurrently arriving events as one atomic batch
 	// (one fsync for all with SyncAlways). Needs NATS 2.12 or later.
 	GroupCommit bool
+	// MaxBodySize is the largest event body the queue must store (the
+	// ingress's server.max_body_size) and MaxHeaderSize bounds the request
+	// headers stored beside it. The embedded server is configured to take
+	// such events; an external server whose max_payload is smaller is
+	// refused at open with a *SizeError. 0: NATS's own limit applies.
+	MaxBodySize   int
+	MaxHeaderSize int
+	// MinFree is the free space the embedded store keeps on its disk:
+	// below it, events are refused (503) and the queue reports not ready.
+	// 0 means DefaultMinFree; negative: no reserve.
+	MinFree int64
+	// HealthEvery is how often the embedded store's disk and health are
+	// checked; 0 means 500ms.
+	HealthEvery time.Duration
 	Log         *slog.Logger
 }
 
@@ -90,6 +105,17 @@ type JetStream struct {
 	idxMu   sync.Mutex
 	idx     *jsIndex           // the history index, started on first search
 	idxStop context.CancelFunc // ends the index's watch
+	// startSeq is the events stream's last sequence when this process
+	// opened it: deliveries of older events may have been settled by a
+	// process that was killed before its acks were persisted.
+	startSeq uint64
+	// noSettledCheck turns that check off (benchmarks of its cost).
+	noSettledCheck bool
+
+	nsOpts    *server.Options // the embedded server's, for restarts
+	health    *health
+	watchStop chan struct{}
+	watchDone chan struct{}
 }
 
 var _ Queue = (*JetStream)(nil)
@@ -112,14 +138,40 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 	if cfg.DedupWindow > cfg.Retention {
 		return nil, fmt.Errorf("queue: dedup_window (%s) cannot be longer than retention (%s)", cfg.DedupWindow, cfg.Retention)
 	}
-	q := &JetStream{cfg: cfg, log: cfg.Log, cons: map[string]jetstream.Consumer{}, ordered: map[string]bool{}}
+	payload := payloadFor(cfg.MaxBodySize, cfg.MaxHeaderSize)
+	switch {
+	case cfg.MinFree == 0:
+		cfg.MinFree = max(DefaultMinFree, 4*int64(payload))
+	case cfg.MinFree < 0:
+		cfg.MinFree = 0
+	}
+	if cfg.HealthEvery <= 0 {
+		cfg.HealthEvery = 500 * time.Millisecond
+	}
+	q := &JetStream{cfg: cfg, log: cfg.Log, cons: map[string]jetstream.Consumer{}, ordered: map[string]bool{}, health: newHealth()}
 	var err error
 	if cfg.URL == "" {
+		if payload > maxPayloadLimit {
+			return nil, &SizeError{MaxBodySize: cfg.MaxBodySize, Needed: payload, Limit: maxPayloadLimit}
+		}
 		opts := &server.Options{
 			ServerName: "hookferry", DontListen: true, JetStream: true, StoreDir: cfg.Dir,
 			NoSigs: true, SyncAlways: cfg.SyncAlways,
 			JetStreamMaxMemory: 64 << 20,
 		}
+		if payload > server.MAX_PAYLOAD_SIZE {
+			opts.MaxPayload = int32(payload)
+		}
+		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+			return nil, fmt.Errorf("queue: %w", err)
+		}
+		if _, total, ok := diskSpace(cfg.Dir); ok {
+			// The store may use the whole disk; the free-space watch
+			// refuses events before it is full. (NATS's own default is
+			// the space free at start, which a restart would shrink.)
+			opts.JetStreamMaxStore = int64(total)
+		}
+		q.nsOpts = opts
 		if q.ns, err = server.NewServer(opts); err != nil {
 			return nil, fmt.Errorf("queue: embedded NATS: %w", err)
 		}
@@ -137,6 +189,11 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 		q.shutdownServer()
 		return nil, fmt.Errorf("queue: connect: %w", err)
 	}
+	if limit := q.nc.MaxPayload(); payload > 0 && int64(payload) > limit {
+		q.nc.Close()
+		q.shutdownServer()
+		return nil, &SizeError{MaxBodySize: cfg.MaxBodySize, Needed: payload, Limit: limit, External: cfg.URL != ""}
+	}
 	if err := q.setup(ctx); err != nil {
 		q.nc.Close()
 		q.shutdownServer()
@@ -144,6 +201,10 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 	}
 	if cfg.GroupCommit {
 		q.batch = newBatcher(q)
+	}
+	if q.ns != nil {
+		q.checkStore()
+		q.startWatch()
 	}
 	return q, nil
 }
@@ -173,6 +234,9 @@ func (q *JetStream) setup(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("queue: stream %s: %w", StreamEvents, err)
+	}
+	if info := q.events.CachedInfo(); info != nil {
+		q.startSeq = info.State.LastSeq
 	}
 	if _, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        StreamDead,
@@ -230,6 +294,13 @@ func (q *JetStream) Declare(ctx context.Context, pipeline string, consumers []Co
 // Publish stores the event. It returns once JetStream acknowledged the
 // write; a repeated id within the window is reported as a duplicate.
 func (q *JetStream) Publish(ctx context.Context, ev *sdk.Event) (bool, error) {
+	if err := q.unavailable(); err != nil {
+		return false, err
+	}
+	// A store that fails while this waits for its answer never answers:
+	// give up as soon as the watch sees it.
+	ctx, done := q.health.bind(ctx)
+	defer done()
 	msg := eventMsg(subjEvents+ev.Pipeline, ev)
 	msg.Header.Set(jetstream.MsgIDHeader, ev.Pipeline+"/"+ev.ID)
 	if q.batch != nil {
@@ -315,7 +386,11 @@ func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, conc
 	for range concurrency {
 		wg.Go(func() {
 			for m := range work {
-				h(ctx, q.delivery(pipeline, consumer, m))
+				d := q.delivery(pipeline, consumer, m)
+				if q.settledBefore(ctx, d) {
+					continue
+				}
+				h(ctx, d)
 			}
 		})
 	}
@@ -406,6 +481,9 @@ func (h *jsHistory) Get(ctx context.Context, id DeliveryID) (*Record, error) {
 
 // Put stores a record; a dead one also goes to the dead-letter stream.
 func (h *jsHistory) Put(ctx context.Context, r *Record) error {
+	if err := (*JetStream)(h).unavailable(); err != nil {
+		return err
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -455,6 +533,7 @@ func (q *JetStream) Close(context.Context) error {
 		q.idxStop()
 	}
 	q.idxMu.Unlock()
+	q.stopWatch()
 	if q.batch != nil {
 		q.batch.close()
 	}

@@ -8,8 +8,13 @@
 # as one JSON line by the log sink.
 
 server {
-  listen       = "127.0.0.1:8080"
-  admin_listen = "127.0.0.1:8089"   # hookferry deliveries / replay talk to this
+  listen = "127.0.0.1:8080"
+}
+
+# hookferry deliveries / replay talk to this. On loopback it needs no
+# token; anywhere else, add token = env("HOOKFERRY_ADMIN_TOKEN").
+admin {
+  listen = "127.0.0.1:8089"
 }
 
 pipeline "demo" {

@@ -44,7 +44,7 @@ type Options struct {
 	LookupEnv func(string) (string, bool)
 	// Listen, when set, replaces server.listen (tests use 127.0.0.1:0).
 	Listen string
-	// AdminListen, when set, replaces server.admin_listen.
+	// AdminListen, when set, replaces admin.listen.
 	AdminListen string
 	// PluginDirs are searched for hookferry-plugin-NAME binaries.
 	PluginDirs []string
@@ -91,6 +91,8 @@ type Engine struct {
 	ready     atomic.Bool
 	tap       tap.Hub
 
+	warnings hcl.Diagnostics
+
 	stopConsume context.CancelFunc
 	cancelWork  context.CancelFunc
 	consumers   sync.WaitGroup
@@ -102,6 +104,8 @@ type Summary struct {
 	Pipelines int
 	Sinks     int
 	Paths     []string
+	// Warnings are the configuration's diagnostics that are not errors.
+	Warnings hcl.Diagnostics
 }
 
 // Validate loads the config and builds every component (so a script's
@@ -115,7 +119,7 @@ func Validate(ctx context.Context, opts Options) (Summary, error) {
 	return e.Summary(), nil
 }
 
-// AdminAddress reads only the configuration's server.admin_listen, for
+// AdminAddress reads only the configuration's admin.listen, for
 // CLI commands that talk to a running hookferry: nothing else is decoded,
 // so the pipelines' secrets need not be in the environment.
 func AdminAddress(opts Options) (string, error) {
@@ -124,7 +128,7 @@ func AdminAddress(opts Options) (string, error) {
 		return "", &ConfigError{Diagnostics: diags, files: cfg.Files}
 	}
 	if addr == "" {
-		return "", fmt.Errorf("%s sets no server.admin_listen; add one, or pass --admin URL", opts.ConfigPath)
+		return "", fmt.Errorf("%s has no admin block; add admin { listen = \"127.0.0.1:8089\" }, or pass --admin URL", opts.ConfigPath)
 	}
 	return addr, nil
 }
@@ -140,14 +144,18 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("component registry: %w", err)
 	}
-	plugins, pdiags, files := startPlugins(ctx, opts, reg, log)
+	parsed, diags := config.Parse(opts.ConfigPath, opts.LookupEnv)
+	if diags.HasErrors() {
+		return nil, &ConfigError{Diagnostics: diags, files: parsed.Files()}
+	}
+	plugins, pdiags, files := startPlugins(ctx, opts, parsed, reg, log)
 	if pdiags.HasErrors() {
 		for _, p := range plugins {
 			p.Close()
 		}
 		return nil, &ConfigError{Diagnostics: pdiags, files: files}
 	}
-	cfg, diags := config.Load(opts.ConfigPath, config.Options{Components: reg, LookupEnv: opts.LookupEnv})
+	cfg, diags := parsed.Load(config.Options{Components: reg, CheckEgress: checkEgress})
 	diags = append(pdiags, diags...)
 	// Components that decoded are built even when other parts of the
 	// config are wrong, so that one run shows every problem (a script's
@@ -168,6 +176,7 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	for _, d := range diags {
 		log.Warn("config: "+d.Summary, "detail", d.Detail, "at", d.Subject)
 	}
+	e.warnings = diags
 	return e, nil
 }
 
@@ -241,7 +250,7 @@ func (e *Engine) build(ctx context.Context, cfg *config.Config, pc *config.Pipel
 
 // Summary describes what was loaded.
 func (e *Engine) Summary() Summary {
-	s := Summary{Pipelines: len(e.pipelines)}
+	s := Summary{Pipelines: len(e.pipelines), Warnings: e.warnings}
 	for _, p := range e.cfg.Pipelines {
 		s.Sinks += len(p.Sinks)
 		if p.Source != nil {
@@ -254,6 +263,9 @@ func (e *Engine) Summary() Summary {
 // Start opens the data directory and the queue, starts the consumers and
 // begins accepting requests. It returns once the listener is bound.
 func (e *Engine) Start(ctx context.Context) error {
+	if err := checkAdminOverride(e.opts.AdminListen, e.cfg.Admin); err != nil {
+		return err
+	}
 	if e.opts.DataDir != "" {
 		if err := os.MkdirAll(e.opts.DataDir, 0o700); err != nil {
 			return fmt.Errorf("data directory: %w", err)
@@ -286,7 +298,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		_ = e.queue.Close(ctx)
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	adminAddr := srv.AdminListen
+	adminAddr := e.cfg.Admin.Listen
 	if e.opts.AdminListen != "" {
 		adminAddr = e.opts.AdminListen
 	}
@@ -457,14 +469,15 @@ func (e *Engine) closeComponents(ctx context.Context) {
 // startPlugins runs the plugins the config declares and those found in
 // the plugin directories, and adds their components to reg. A plugin that
 // cannot start is an error at its block.
-func startPlugins(ctx context.Context, opts Options, reg *registry.Registry, log *slog.Logger) ([]*pluginhost.Plugin, hcl.Diagnostics, map[string]*hcl.File) {
-	decls, cfg, diags := config.Plugins(opts.ConfigPath, opts.LookupEnv)
+func startPlugins(ctx context.Context, opts Options, parsed *config.Parsed, reg *registry.Registry, log *slog.Logger) ([]*pluginhost.Plugin, hcl.Diagnostics, map[string]*hcl.File) {
+	decls, diags := parsed.Plugins()
 	if diags.HasErrors() {
-		return nil, diags, cfg.Files
+		return nil, diags, parsed.Files()
 	}
+	diags = nil // parsed.Load reports the plugin blocks' diagnostics with the rest
 	found, err := pluginhost.Discover(opts.PluginDirs)
 	if err != nil {
-		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read the plugin directory", Detail: err.Error()}), cfg.Files
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read the plugin directory", Detail: err.Error()}), parsed.Files()
 	}
 	type want struct {
 		spec pluginhost.Spec
@@ -512,7 +525,7 @@ func startPlugins(ctx context.Context, opts Options, reg *registry.Registry, log
 			}
 		}
 	}
-	return started, diags, cfg.Files
+	return started, diags, parsed.Files()
 }
 
 // Plugins lists the running plugins (for `hookferry plugins list`).

@@ -25,11 +25,11 @@ type adminClient struct {
 }
 
 // newAdminClient finds the admin API: --admin wins, else the config's
-// server.admin_listen.
+// admin.listen.
 func newAdminClient(adminURL, configPath string, lookupEnv func(string) (string, bool)) (*adminClient, error) {
 	if adminURL == "" {
 		if configPath == "" {
-			return nil, errors.New("say where hookferry runs: -c PATH (its config's admin_listen) or --admin URL")
+			return nil, errors.New("say where hookferry runs: -c PATH (its config's admin block) or --admin URL")
 		}
 		addr, err := core.AdminAddress(core.Options{ConfigPath: configPath, LookupEnv: lookupEnv})
 		if err != nil {
@@ -146,7 +146,7 @@ func newAdminCommands(g *globalFlags, stdout io.Writer, lookupEnv func(string) (
 		Short: "Inspect deliveries of a running hookferry",
 		Long: `Each (event, sink) pair is a delivery with a state and its attempts. These
 commands ask a running hookferry's admin API, found from -c PATH (the
-config's server.admin_listen) or --admin URL.`,
+config's admin.listen) or --admin URL.`,
 	}
 	deliveries.PersistentFlags().StringVar(&adminURL, "admin", "", "admin API URL, e.g. http://127.0.0.1:8089 (default: from -c)")
 

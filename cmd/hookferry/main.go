@@ -114,14 +114,18 @@ exits.`,
 	}
 	runCmd.Flags().StringVar(&dataDir, "data-dir", "./data", "folder for everything the process stores")
 	runCmd.Flags().StringVar(&listen, "listen", "", "listen address, overriding server.listen (e.g. 127.0.0.1:0)")
-	runCmd.Flags().StringVar(&adminListen, "admin-listen", "", "admin API address, overriding server.admin_listen")
+	runCmd.Flags().StringVar(&adminListen, "admin-listen", "", "admin API address, overriding admin.listen (beyond loopback only with admin.token)")
 
+	var validateJSON bool
 	validateCmd := &cobra.Command{
 		Use:   "validate -c PATH",
 		Short: "Check a configuration and report every problem at once",
 		Long: `Validate loads the configuration and builds every component, scripts included,
 without listening or sending anything. Each problem is printed as
-file:line:col with a source snippet; the exit status is non-zero on any error.`,
+file:line:col with a source snippet (never the line of a secret); the exit
+status is non-zero on any error. With --json it prints one JSON object for CI
+instead: valid, error_count, warning_count and diagnostics (severity, summary,
+detail, file, line, column), without snippets.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o, err := opts()
@@ -129,6 +133,15 @@ file:line:col with a source snippet; the exit status is non-zero on any error.`,
 				return err
 			}
 			s, err := core.Validate(cmd.Context(), o)
+			if validateJSON {
+				if werr := core.WriteValidationJSON(stdout, s, err); werr != nil {
+					return werr
+				}
+				if err != nil {
+					return errReported
+				}
+				return nil
+			}
 			if err != nil {
 				return report(stderr, err)
 			}
@@ -137,6 +150,8 @@ file:line:col with a source snippet; the exit status is non-zero on any error.`,
 			return nil
 		},
 	}
+
+	validateCmd.Flags().BoolVar(&validateJSON, "json", false, "print the diagnostics as JSON (for CI)")
 
 	versionCmd := &cobra.Command{
 		Use:   "version",

@@ -148,15 +148,18 @@ func TestRunDemoAsAProcess(t *testing.T) {
 }
 
 // TestAdminCommandsNeedNoPipelineSecrets: deliveries and replay read only
-// server.admin_listen from -c, so they work in a shell without the
-// pipelines' secrets. Nothing listens there, so the call itself fails, but
+// admin.listen from -c, so they work in a shell without the pipelines'
+// secrets (nor the admin token's variable). Nothing listens there, so the call itself fails, but
 // with a connection error, not a configuration one.
 func TestAdminCommandsNeedNoPipelineSecrets(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "c.hcl")
 	addr := freePort(t)
 	_ = os.WriteFile(cfg, []byte(`
-server { admin_listen = "`+addr+`" }
+admin {
+  listen = "`+addr+`"
+  token  = env("HOOKFERRY_ADMIN_TOKEN")
+}
 pipeline "p" {
   source "github" {
     path    = "/gh"
@@ -172,5 +175,47 @@ pipeline "p" {
 	code = run([]string{"replay", "-c", cfg}, &out, &errOut, noEnv)
 	if code == 0 || !strings.Contains(errOut.String(), "give delivery ids, or a selection") {
 		t.Fatalf("replay without ids: exit %d, %q", code, errOut.String())
+	}
+}
+
+// TestValidateJSON: --json prints one object a CI job can read, with
+// every error located, and no source snippet (so no literal secret).
+func TestValidateJSON(t *testing.T) {
+	type diag struct {
+		Severity, Summary, Detail, File string
+		Line, Column                    int
+	}
+	var got struct {
+		Valid        bool
+		ErrorCount   int `json:"error_count"`
+		WarningCount int `json:"warning_count"`
+		Diagnostics  []diag
+	}
+	var out, errOut bytes.Buffer
+	code := run([]string{"validate", "--json", "-c", "../../core/testdata/diagnostics/every_error_in_a_block.hcl"}, &out, &errOut, noEnv)
+	if code != 1 {
+		t.Fatalf("exit %d, stderr %s", code, errOut.String())
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("%v:\n%s", err, out.String())
+	}
+	if got.Valid || got.ErrorCount != 9 || len(got.Diagnostics) != 9 {
+		t.Fatalf("%+v", got)
+	}
+	for _, d := range got.Diagnostics {
+		if d.Severity != "error" || d.Summary == "" || !strings.HasSuffix(d.File, "every_error_in_a_block.hcl") || d.Line == 0 || d.Column == 0 {
+			t.Errorf("diagnostic %+v", d)
+		}
+	}
+	if strings.Contains(out.String(), "user:pw") || strings.Contains(out.String(), "/hook") {
+		t.Fatalf("a URL (secret) reached the JSON:\n%s", out.String())
+	}
+
+	out.Reset()
+	if code := run([]string{"validate", "--json", "-c", "../../configs/demo.hcl"}, &out, &errOut, noEnv); code != 0 {
+		t.Fatalf("demo: exit %d", code)
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil || !got.Valid || got.ErrorCount != 0 || got.Diagnostics == nil {
+		t.Fatalf("demo: %v %+v\n%s", err, got, out.String())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hookferry/hookferry/core/internal/queue"
@@ -26,11 +27,12 @@ type Backend interface {
 
 // Server is the admin HTTP server.
 type Server struct {
-	b       Backend
-	closing chan struct{} // closed by Shutdown: ends streams
-	log     *slog.Logger
-	srv     *http.Server
-	ln      net.Listener
+	b         Backend
+	closing   chan struct{} // closed by Shutdown: ends streams
+	closeOnce sync.Once
+	log       *slog.Logger
+	srv       *http.Server
+	ln        net.Listener
 }
 
 // New builds the server.
@@ -79,7 +81,7 @@ func (s *Server) Serve() error {
 
 // Shutdown stops the server.
 func (s *Server) Shutdown(ctx context.Context) error {
-	close(s.closing)
+	s.closeOnce.Do(func() { close(s.closing) })
 	return s.srv.Shutdown(ctx)
 }
 

@@ -1,5 +1,5 @@
 // Package admin is the operator's HTTP API, on its own port
-// (server.admin_listen), separate from webhook ingress: health
+// (the admin block), separate from webhook ingress: health
 // (/livez, /readyz), delivery records (/v1/deliveries) and replay
 // (/v1/replay). The hookferry CLI commands deliveries and replay call it.
 //

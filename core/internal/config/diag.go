@@ -49,6 +49,7 @@ func (c *Config) Diagnose(comp *Component, err error) hcl.Diagnostics {
 		}
 		out = append(out, hd)
 	}
+	c.secrets.mark(out)
 	return out
 }
 
@@ -184,9 +185,59 @@ func WriteDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnos
 		if err != nil {
 			return err
 		}
-		if err := tw.WriteDiagnostic(d); err != nil {
+		if snippetHidden(d) {
+			err = writeWithoutSnippet(w, d, width, color)
+		} else {
+			err = tw.WriteDiagnostic(d)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// secretNotShown replaces the snippet of a line that holds a secret.
+const secretNotShown = "  (the line is not shown: it holds a secret)"
+
+// writeWithoutSnippet renders d like hcl does, with the location but
+// without the source lines.
+func writeWithoutSnippet(w io.Writer, d *hcl.Diagnostic, width uint, color bool) error {
+	var buf bytes.Buffer
+	if err := hcl.NewDiagnosticTextWriter(&buf, nil, width, color).WriteDiagnostic(d); err != nil {
+		return err
+	}
+	out := strings.Replace(buf.String(), "  (source code not available)", secretNotShown, 1)
+	_, err := io.WriteString(w, out)
+	return err
+}
+
+// JSONDiagnostic is one diagnostic as `validate --json` prints it. It
+// carries no source snippet, so nothing from the file's text (a literal
+// secret) reaches it; the detail is the same text a person reads.
+type JSONDiagnostic struct {
+	Severity  string `json:"severity"` // error or warning
+	Summary   string `json:"summary"`
+	Detail    string `json:"detail,omitempty"`
+	File      string `json:"file,omitempty"`
+	Line      int    `json:"line,omitempty"`
+	Column    int    `json:"column,omitempty"`
+	EndLine   int    `json:"end_line,omitempty"`
+	EndColumn int    `json:"end_column,omitempty"`
+}
+
+// JSONDiagnostics converts diags for machine reading, in their order.
+func JSONDiagnostics(diags hcl.Diagnostics) []JSONDiagnostic {
+	out := make([]JSONDiagnostic, 0, len(diags))
+	for _, d := range diags {
+		jd := JSONDiagnostic{Severity: "error", Summary: d.Summary, Detail: d.Detail}
+		if d.Severity == hcl.DiagWarning {
+			jd.Severity = "warning"
+		}
+		if r := d.Subject; r != nil {
+			jd.File, jd.Line, jd.Column, jd.EndLine, jd.EndColumn = r.Filename, r.Start.Line, r.Start.Column, r.End.Line, r.End.Column
+		}
+		out = append(out, jd)
+	}
+	return out
 }

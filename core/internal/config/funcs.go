@@ -87,7 +87,7 @@ func envFunc(lookup func(string) (string, bool)) function.Function {
 			if len(args) == 2 {
 				return args[1], nil
 			}
-			return cty.NilVal, fmt.Errorf("environment variable %s is not set; set it or give a default: env(%q, \"...\")", name, name)
+			return cty.NilVal, fmt.Errorf("environment variable %s is not set; set it in the environment hookferry runs in (a default, env(%q, \"...\"), suits only a value that is not a secret)", name, name)
 		},
 	})
 }

@@ -1,0 +1,115 @@
+package config
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Queue backends and sync modes.
+const (
+	BackendJetStream = "jetstream"
+	BackendMemory    = "memory"
+	SyncInterval     = "interval"
+	SyncAlways       = "always"
+)
+
+// Defaults of the queue block.
+const (
+	DefaultDedupWindow = 24 * time.Hour
+	DefaultRetention   = 7 * 24 * time.Hour
+	DefaultAckWait     = 30 * time.Second
+)
+
+// Queue is where accepted events are kept.
+type Queue struct {
+	Backend     string // jetstream or memory
+	URL         string // external NATS; empty runs it embedded
+	Sync        string // interval or always
+	DedupWindow time.Duration
+	Retention   time.Duration
+	MaxStore    int // bytes; 0: no limit but the disk
+	AckWait     time.Duration
+	// GroupCommit stores events arriving together as one atomic batch;
+	// on by default with sync "always" only.
+	GroupCommit    bool
+	groupCommitSet *bool
+}
+
+type rawQueue struct {
+	Backend     hcl.Expression `hcl:"backend,optional"`
+	URL         hcl.Expression `hcl:"url,optional"`
+	Sync        hcl.Expression `hcl:"sync,optional"`
+	DedupWindow hcl.Expression `hcl:"dedup_window,optional"`
+	Retention   hcl.Expression `hcl:"retention,optional"`
+	MaxStore    hcl.Expression `hcl:"max_store,optional"`
+	AckWait     hcl.Expression `hcl:"ack_wait,optional"`
+	GroupCommit hcl.Expression `hcl:"group_commit,optional"`
+}
+
+// queues decodes the queue block (at most one in the whole config).
+func (l *loader) queues() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	l.parsed.blocks(blockQueue, func(pf *parsedFile, b *hcl.Block) {
+		if d := single(&l.queue, b); d != nil {
+			diags = append(diags, d...)
+			return
+		}
+		var q rawQueue
+		diags = append(diags, gohcl.DecodeBody(b.Body, nil, &q)...)
+		diags = append(diags, l.decodeQueue(&q, pf.ectx)...)
+	})
+	return diags
+}
+
+func (l *loader) decodeQueue(q *rawQueue, ectx *hcl.EvalContext) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	qc := &l.cfg.Queue
+	evalString(q.Backend, ectx, &qc.Backend, &diags)
+	evalString(q.URL, ectx, &qc.URL, &diags)
+	evalString(q.Sync, ectx, &qc.Sync, &diags)
+	evalDuration(q.DedupWindow, ectx, &qc.DedupWindow, &diags)
+	evalDuration(q.Retention, ectx, &qc.Retention, &diags)
+	evalSize(q.MaxStore, ectx, &qc.MaxStore, &diags)
+	evalDuration(q.AckWait, ectx, &qc.AckWait, &diags)
+	if v, ok := eval(q.GroupCommit, ectx, cty.Bool, &diags); ok {
+		b := v.True()
+		qc.groupCommitSet = &b
+	}
+	switch qc.Backend {
+	case "", BackendJetStream, BackendMemory:
+	default:
+		r := q.Backend.Range()
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown queue backend", Detail: fmt.Sprintf("%q: use \"jetstream\" (durable, the default) or \"memory\" (lost on exit).", qc.Backend), Subject: &r})
+	}
+	switch qc.Sync {
+	case "", SyncAlways, SyncInterval:
+	default:
+		r := q.Sync.Range()
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown sync mode", Detail: fmt.Sprintf("%q: use \"interval\" (the default) or \"always\".", qc.Sync), Subject: &r})
+	}
+	if qc.URL != "" && qc.Sync == SyncAlways {
+		r := q.Sync.Range()
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "sync applies to the embedded server only", Detail: "With an external NATS url, set sync_interval: always in that server's configuration instead.", Subject: &r})
+	}
+	return diags
+}
+
+func (l *loader) queueDefaults() {
+	q := &l.cfg.Queue
+	setDefault(&q.Backend, BackendJetStream)
+	setDefault(&q.Sync, SyncInterval)
+	setDefault(&q.DedupWindow, DefaultDedupWindow)
+	setDefault(&q.Retention, DefaultRetention)
+	setDefault(&q.AckWait, DefaultAckWait)
+	// Group commit pays only when every write is fsynced: nats-server
+	// stages each atomic batch in a store of its own, which costs more
+	// than it saves when writes are not synced one by one.
+	q.GroupCommit = q.Sync == SyncAlways
+	if q.groupCommitSet != nil {
+		q.GroupCommit = *q.groupCommitSet
+	}
+}

@@ -88,10 +88,10 @@ func installBigIntJSON(rt *goja.Runtime) error {
 		}
 		return out
 	}).(*goja.Object)
-	if err := fn.DefineDataProperty("name", rt.ToValue("toJSON"), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE); err != nil {
+	if err := fn.DefineDataProperty("name", rt.ToValue("toJSON"), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
 		return err
 	}
-	return proto.DefineDataProperty("toJSON", fn, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	return proto.DefineDataProperty("toJSON", fn, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 }
 
 // decodeJSONStd decodes the way goja's JSON.parse does (encoding/json

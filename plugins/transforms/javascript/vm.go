@@ -42,6 +42,9 @@ type vm struct {
 	// reused across calls, never shared.
 	parser fastjson.Parser
 	num    []byte
+	// spoiled is set when a limit interrupted the script: the runtime is
+	// not returned to the pool.
+	spoiled bool
 }
 
 type outMessage struct {
@@ -60,6 +63,9 @@ func (t *Transform) newVM(ctx context.Context) (*vm, error) {
 	log.script = t.script
 	v := &vm{rt: rt, log: log, made: map[*goja.Object]any{}}
 	if err := installBigIntJSON(rt); err != nil {
+		return nil, err
+	}
+	if err := v.installLimits(); err != nil {
 		return nil, err
 	}
 	jsonObj := rt.Get("JSON").ToObject(rt)

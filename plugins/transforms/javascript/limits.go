@@ -192,7 +192,7 @@ func (v *vm) installLimits() error {
 		if !ok {
 			return fmt.Errorf("no built-in RegExp.prototype[Symbol.%s] to wrap", sym.name)
 		}
-		fn := rt.ToValue(v.timeRegexp("RegExp.prototype[Symbol."+sym.name+"]")(orig)).(*goja.Object)
+		fn := rt.ToValue(v.timeRegexp("RegExp.prototype[Symbol." + sym.name + "]")(orig)).(*goja.Object)
 		copyNameLength(rt, fn, old.ToObject(rt))
 		if err := rxProto.DefineDataPropertySymbol(sym.sym, fn, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
 			return err

@@ -196,7 +196,7 @@ func (t *Transform) Transform(ctx context.Context, msg sdk.Message) ([]sdk.Messa
 		return nil, fmt.Errorf("%s: no free runtime within %s (raise pool_size?)", t.script, t.timeout)
 	}
 	stop := context.AfterFunc(callCtx, func() { v.rt.Interrupt(context.Cause(callCtx)) })
-	heap := v.watchHeap(t.memoryBudget)
+	heap := v.heap.start(t.memoryBudget)
 	out, err := v.call(msg, t.decodeGo)
 	overBudget := heap.stop()
 	if stop() && !overBudget && !v.spoiled {

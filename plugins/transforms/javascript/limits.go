@@ -303,12 +303,24 @@ func (h *heapWatch) heap() uint64 {
 	return h.sample[0].Value.Uint64()
 }
 
-// watchHeap starts watching v's call; stop it when the call returns.
-func (v *vm) watchHeap(budget uint64) *heapWatch {
-	h := &heapWatch{v: v, budget: budget}
+// newHeapWatch makes v's watch, reused by every call on v (a runtime
+// serves one call at a time), so a call costs a timer reset, not an
+// allocation.
+func newHeapWatch(v *vm) *heapWatch {
+	h := &heapWatch{v: v, done: true}
 	h.sample[0].Name = heapObjects
 	h.mu.Lock()
-	h.timer = time.AfterFunc(memoryCheckEvery, h.check)
+	h.timer = time.AfterFunc(time.Hour, h.check)
+	h.timer.Stop()
+	h.mu.Unlock()
+	return h
+}
+
+// start watches the call about to run; stop it when the call returns.
+func (h *heapWatch) start(budget uint64) *heapWatch {
+	h.mu.Lock()
+	h.budget, h.base, h.gcAbove, h.done, h.fired = budget, 0, 0, false, false
+	h.timer.Reset(memoryCheckEvery)
 	h.mu.Unlock()
 	return h
 }

@@ -45,6 +45,7 @@ type vm struct {
 	// spoiled is set when a limit interrupted the script: the runtime is
 	// not returned to the pool.
 	spoiled bool
+	heap    *heapWatch
 }
 
 type outMessage struct {
@@ -65,6 +66,7 @@ func (t *Transform) newVM(ctx context.Context) (*vm, error) {
 	if err := installBigIntJSON(rt); err != nil {
 		return nil, err
 	}
+	v.heap = newHeapWatch(v)
 	if err := v.installLimits(); err != nil {
 		return nil, err
 	}

@@ -60,6 +60,9 @@ type Transform struct {
 	pool     chan *vm
 	log      consoleLog
 	decodeGo bool // decode JSON bodies in Go instead of JSON.parse
+	// memoryBudget is how far the heap may grow during a call (tests
+	// lower it).
+	memoryBudget uint64
 }
 
 var _ sdk.Transform = (*Transform)(nil)
@@ -75,7 +78,7 @@ func New(ctx context.Context, cfg sdk.Config) (*Transform, error) {
 	if (c.Code == nil) == (c.File == nil) {
 		return nil, sdk.AttributeError("", "Exactly one of code and file is required", "Give the script inline with code = <<-JS ... JS, or name a file with file = \"...\".")
 	}
-	t := &Transform{timeout: DefaultTimeout, log: newLog(cfg), decodeGo: true}
+	t := &Transform{timeout: DefaultTimeout, log: newLog(cfg), decodeGo: true, memoryBudget: memoryBudget}
 	if c.Timeout != "" {
 		d, err := time.ParseDuration(c.Timeout)
 		if err != nil || d <= 0 {
@@ -113,6 +116,7 @@ func New(ctx context.Context, cfg sdk.Config) (*Transform, error) {
 			}
 		}
 	}
+	limitRegexps()
 	prog, err := compile(t.script, src)
 	if err != nil {
 		return nil, compileDiagnostic(err, attr, diagFile)
@@ -204,11 +208,13 @@ func (t *Transform) Transform(ctx context.Context, msg sdk.Message) ([]sdk.Messa
 		return nil, fmt.Errorf("%s: no free runtime within %s (raise pool_size?)", t.script, t.timeout)
 	}
 	stop := context.AfterFunc(callCtx, func() { v.rt.Interrupt(context.Cause(callCtx)) })
+	heap := v.heap.start(t.memoryBudget)
 	out, err := v.call(msg, t.decodeGo)
-	if stop() {
+	overBudget := heap.stop()
+	if stop() && !overBudget && !v.spoiled {
 		t.pool <- v
 	} else {
-		// The interrupt fired, or may still fire: this runtime is spoiled.
+		// An interrupt fired, or may still fire: this runtime is spoiled.
 		t.replace(v)
 	}
 	if err == nil {
@@ -216,6 +222,13 @@ func (t *Transform) Transform(ctx context.Context, msg sdk.Message) ([]sdk.Messa
 	}
 	var ie *goja.InterruptedError
 	if errors.As(err, &ie) {
+		var le *limitError
+		if e, ok := ie.Value().(*limitError); ok {
+			le = e
+		}
+		if le != nil {
+			return nil, sdk.Permanent(fmt.Errorf("%s: %s, stopped%s", t.script, le.msg, where(ie.Stack())))
+		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}

@@ -80,6 +80,7 @@ type Engine struct {
 	catalog   *catalog.Catalog
 	pipelines []*pipeline.Pipeline
 	workers   []*delivery.Worker
+	guards    map[*pluginhost.Plugin]*delivery.PluginGuard
 	queue     queue.Queue
 	client    *delivery.Client
 	ingress   *ingress.Server

@@ -1,10 +1,12 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -36,6 +38,9 @@ type Sink struct {
 	// open the sink's deliveries wait (and so its consumption pauses).
 	// nil means no breaker.
 	Breaker *Breaker
+	// Plugins guard the plugin processes the sink's components and the
+	// pipeline's transforms run in; empty when all are built-in.
+	Plugins []*PluginGuard
 	Stats   Stats
 }
 
@@ -67,6 +72,8 @@ type Worker struct {
 	Rand func() float64
 	// HoldEvery: see DefaultHoldEvery; 0 means it.
 	HoldEvery time.Duration
+	// PluginWait: see DefaultPluginWait; 0 means it.
+	PluginWait time.Duration
 }
 
 func (w *Worker) now() time.Time {
@@ -98,40 +105,104 @@ func (w *Worker) Run(stop, work context.Context) error {
 }
 
 // Handle processes one delivery, records the attempt and settles the
-// delivery.
+// delivery. Only an answer from the destination (or its silence) counts
+// against the sink: a delivery held back by the breaker or by a plugin
+// that is restarting waits without spending an attempt.
 func (w *Worker) Handle(ctx context.Context, d queue.Delivery) {
 	s := w.Sink
 	ev := d.Event()
+	log := w.Log.With("pipeline", w.Pipeline, "sink", s.Name, "event_id", ev.ID, "delivery", d.ID().String(), "attempt", d.Attempt())
 	var (
-		v      sdk.Verdict
-		status int
-		start  time.Time
+		v       sdk.Verdict
+		status  int
+		start   time.Time
+		strikes int // plugin crashes while this delivery was the only one in it
 	)
-	run := func() Result {
-		start = w.now()
-		v, status = w.attempt(ctx, ev, d.ID())
-		if v.Outcome == sdk.Retry {
-			return Failed
+	for {
+		gens := make([]uint64, len(s.Plugins))
+		for i, p := range s.Plugins {
+			gens[i] = p.Plugin.Generation()
 		}
-		return Passed
-	}
-	if s.Breaker != nil {
-		// Refusals are waited out: a delivery held back by the breaker
-		// spends no attempt.
-		if err := s.Breaker.Do(ctx, func() { _ = d.InProgress() }, w.holdEvery(), run); err != nil {
-			_ = d.Nak(0) // shutting down while waiting
+		var cerr error
+		var down *PluginGuard
+		if w.anyKnownDead(gens) {
+			// Its process is known to be down: do not even try.
+			down = s.Plugins[0]
+			for i, g := range s.Plugins {
+				if g.knownDead(gens[i]) {
+					down = g
+				}
+			}
+		} else {
+			alone := w.enterPlugins()
+			start = w.now()
+			v, status, cerr = w.attempt(ctx, ev, d.ID(), gens, func(r func() Result) error {
+				if s.Breaker == nil {
+					r()
+					return nil
+				}
+				return s.Breaker.Do(ctx, func() { _ = d.InProgress() }, w.holdEvery(), r)
+			})
+			down = w.unavailable(cerr, gens)
+			if down == nil && cerr == nil && v.Outcome == sdk.Retry {
+				// An answer read by a plugin (Interpret) that stopped
+				// meanwhile says nothing about the destination.
+				if down = w.stoppedDuring(gens, true); down != nil {
+					cerr = fmt.Errorf("plugin %s stopped during the attempt: %s", down.Plugin.Name(), v.Reason)
+				}
+			}
+			w.leavePlugins(alone, down == nil)
+			if ctx.Err() != nil && v.Outcome != sdk.Success {
+				// Shutting down (perhaps while waiting): not the
+				// destination's fault. Deliver again soon (after a
+				// restart, with a durable queue).
+				_ = d.Nak(0)
+				return
+			}
+			if down == nil {
+				break
+			}
+			suspect := slices.Contains(alone, down)
+			log.Warn("plugin unavailable; the delivery waits for it without spending an attempt", "plugin", down.Plugin.Name(), "error", cerr)
+			if !w.waitRestart(ctx, d, gens) {
+				if ctx.Err() != nil {
+					_ = d.Nak(0)
+					return
+				}
+				// Still down after the bound: hand it back to the queue.
+				log.Error("plugin still unavailable; delivery handed back to the queue", "plugin", down.Plugin.Name(), "waited", w.pluginWait())
+				_ = d.Nak(w.pluginWait())
+				return
+			}
+			// Blame only a process that ended on its own (not one an
+			// operator killed) while this message was alone in it.
+			if suspect && down.Plugin.Crashed(gens[slices.Index(s.Plugins, down)]) {
+				strikes++
+			}
+			if strikes >= PoisonStrikes {
+				v = sdk.Verdict{Outcome: sdk.Fail, Reason: fmt.Sprintf("plugin %s crashed %d times while it handled this message alone: a message that crashes the plugin is dead-lettered (last error: %v)", down.Plugin.Name(), strikes, cerr)}
+				break
+			}
+			continue
+		}
+		if !w.waitRestart(ctx, d, gens) {
+			if ctx.Err() != nil {
+				_ = d.Nak(0)
+				return
+			}
+			log.Error("plugin still unavailable; delivery handed back to the queue", "plugin", down.Plugin.Name(), "waited", w.pluginWait())
+			_ = d.Nak(w.pluginWait())
 			return
 		}
-	} else {
-		run()
 	}
 	dur := w.now().Sub(start)
-	log := w.Log.With("pipeline", w.Pipeline, "sink", s.Name, "event_id", ev.ID, "delivery", d.ID().String(), "attempt", d.Attempt())
-	if v.Outcome != sdk.Success && ctx.Err() != nil {
-		// Shutting down: this is not the destination's fault. Deliver
-		// again soon (after a restart, with a durable queue).
-		_ = d.Nak(0)
-		return
+	if v.Outcome != sdk.Success && v.Outcome != sdk.Retry && v.Outcome != sdk.Fail {
+		// A verdict nobody filled in says nothing about the destination
+		// and must never dead-letter a delivery: retry it.
+		v = sdk.Verdict{Outcome: sdk.Retry, RetryAfter: v.RetryAfter, Reason: fmt.Sprintf("no verdict (outcome %d): %s", v.Outcome, cmp.Or(v.Reason, "the sink gave no reason"))}
+	}
+	if v.Outcome != sdk.Success && v.Reason == "" {
+		v.Reason = "the sink gave no reason (" + v.Outcome.String() + ")"
 	}
 	a := queue.Attempt{At: start.UTC(), Duration: float64(dur.Microseconds()) / 1000, Status: status, Outcome: v.Outcome.String(), Reason: v.Reason}
 	switch retry, delay := s.Policy.Next(v, d.Attempt(), w.Rand); {
@@ -193,30 +264,44 @@ func (w *Worker) record(ctx context.Context, d queue.Delivery, a queue.Attempt, 
 
 const reasonDropped = "dropped by transform"
 
-// attempt runs the transforms and delivers every resulting message. A
-// split event that fails part-way is retried whole: delivery is at least
-// once.
-func (w *Worker) attempt(ctx context.Context, ev *sdk.Event, id queue.DeliveryID) (sdk.Verdict, int) {
+// attempt runs the transforms, then delivers every resulting message
+// through guard (the breaker: transforms say nothing about the
+// destination, so they run outside it). A split event that fails
+// part-way is retried whole: delivery is at least once. err is the
+// component error behind a failed verdict, if any.
+func (w *Worker) attempt(ctx context.Context, ev *sdk.Event, id queue.DeliveryID, gens []uint64, guard func(func() Result) error) (v sdk.Verdict, status int, err error) {
 	msgs := []sdk.Message{sdk.MessageFromEvent(ev)}
-	var err error
 	for _, chain := range [][]sdk.Transform{w.Transforms, w.Sink.Transforms} {
 		if msgs, err = runChain(ctx, chain, msgs); err != nil {
-			return Classify(nil, fmt.Errorf("transform: %w", err), w.now()), 0
+			return Classify(nil, fmt.Errorf("transform: %w", err), w.now()), 0, err
 		}
 	}
 	if len(msgs) == 0 {
-		return sdk.Verdict{Outcome: sdk.Success, Reason: reasonDropped}, 0
+		return sdk.Verdict{Outcome: sdk.Success, Reason: reasonDropped}, 0, nil
 	}
-	status := 0
-	for i, m := range msgs {
-		m.DeliveryID, m.Index = id.String(), i
-		v, st := w.deliver(ctx, m)
-		status = st
-		if v.Outcome != sdk.Success {
-			return v, status
+	werr := guard(func() Result {
+		v, status, err = sdk.Verdict{Outcome: sdk.Success}, 0, nil
+		for i, m := range msgs {
+			m.DeliveryID, m.Index = id.String(), i
+			v, status, err = w.deliver(ctx, m)
+			if v.Outcome != sdk.Success {
+				break
+			}
 		}
+		switch {
+		case w.unavailable(err, nil) != nil || ctx.Err() != nil,
+			err == nil && v.Outcome == sdk.Retry && w.stoppedDuring(gens, false) != nil:
+			return Excluded
+		case v.Outcome == sdk.Retry:
+			return Failed
+		}
+		return Passed
+	})
+	if werr != nil {
+		// Ended while waiting on the breaker: nothing was attempted.
+		return sdk.Verdict{Outcome: sdk.Retry, Reason: "waiting for the circuit breaker: " + werr.Error()}, 0, nil
 	}
-	return sdk.Verdict{Outcome: sdk.Success}, status
+	return v, status, err
 }
 
 func runChain(ctx context.Context, chain []sdk.Transform, msgs []sdk.Message) ([]sdk.Message, error) {
@@ -237,19 +322,20 @@ func runChain(ctx context.Context, chain []sdk.Transform, msgs []sdk.Message) ([
 	return msgs, nil
 }
 
-func (w *Worker) deliver(ctx context.Context, m sdk.Message) (sdk.Verdict, int) {
+func (w *Worker) deliver(ctx context.Context, m sdk.Message) (sdk.Verdict, int, error) {
 	s := w.Sink
 	if s.Limiter != nil {
 		if err := s.Limiter.Wait(ctx); err != nil {
-			return sdk.Verdict{Outcome: sdk.Retry, Reason: "rate limit wait: " + err.Error()}, 0
+			return sdk.Verdict{Outcome: sdk.Retry, Reason: "rate limit wait: " + err.Error()}, 0, nil
 		}
 	}
 	if dl, ok := s.Sink.(sdk.Deliverer); ok {
-		return Classify(&sdk.Response{StatusCode: http.StatusOK}, dl.Deliver(ctx, m), w.now()), 0
+		err := dl.Deliver(ctx, m)
+		return Classify(&sdk.Response{StatusCode: http.StatusOK}, err, w.now()), 0, err
 	}
 	out, err := s.Sink.Render(ctx, m)
 	if err != nil {
-		return Classify(nil, fmt.Errorf("render: %w", err), w.now()), 0
+		return Classify(nil, fmt.Errorf("render: %w", err), w.now()), 0, err
 	}
 	resp, err := w.Sender.Send(ctx, out)
 	status := 0
@@ -258,13 +344,13 @@ func (w *Worker) deliver(ctx context.Context, m sdk.Message) (sdk.Verdict, int) 
 	}
 	if in, ok := s.Sink.(sdk.Interpreter); ok && err == nil {
 		// The sink reads the answer and words the reason itself.
-		return in.Interpret(ctx, out, resp), status
+		return in.Interpret(ctx, out, resp), status, nil
 	}
 	v := Classify(resp, err, w.now())
 	if v.Outcome != sdk.Success && resp != nil && len(resp.Body) > 0 {
 		v.Reason += ": " + snippet(resp.Body)
 	}
-	return v, status
+	return v, status, nil
 }
 
 // snippet is a bounded, printable start of a response body for logs.

@@ -1,5 +1,5 @@
 // Package core is hookferry's engine: it loads a configuration, builds
-// every component through a registry, and runs the ingress listener, the
+// every component through its catalog (core/internal/catalog), and runs the ingress listener, the
 // queue and one delivery consumer per (pipeline, sink).
 //
 // This package is the engine's only public face (cmd/ uses it); the parts

@@ -10,20 +10,17 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/sony/gobreaker/v2"
-	"golang.org/x/time/rate"
 
 	"github.com/hookferry/hookferry/core/internal/admin"
+	"github.com/hookferry/hookferry/core/internal/catalog"
 	"github.com/hookferry/hookferry/core/internal/config"
 	"github.com/hookferry/hookferry/core/internal/delivery"
 	"github.com/hookferry/hookferry/core/internal/ingress"
 	"github.com/hookferry/hookferry/core/internal/pipeline"
 	"github.com/hookferry/hookferry/core/internal/pluginhost"
 	"github.com/hookferry/hookferry/core/internal/queue"
-	"github.com/hookferry/hookferry/core/internal/registry"
 	"github.com/hookferry/hookferry/core/internal/tap"
 	"github.com/hookferry/hookferry/sdk"
 	sdkplugin "github.com/hookferry/hookferry/sdk/plugin"
@@ -81,10 +78,11 @@ type Engine struct {
 	opts      Options
 	log       *slog.Logger
 	cfg       *config.Config
+	catalog   *catalog.Catalog
 	pipelines []*pipeline.Pipeline
-	closers   []sdk.Component
+	workers   []*delivery.Worker
+	guards    map[*pluginhost.Plugin]*delivery.PluginGuard
 	queue     queue.Queue
-	plugins   []*pluginhost.Plugin
 	client    *delivery.Client
 	ingress   *ingress.Server
 	admin     *admin.Server
@@ -140,32 +138,29 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	reg, err := registry.New(opts.Components...)
-	if err != nil {
-		return nil, fmt.Errorf("component registry: %w", err)
-	}
 	parsed, diags := config.Parse(opts.ConfigPath, opts.LookupEnv)
 	if diags.HasErrors() {
 		return nil, &ConfigError{Diagnostics: diags, files: parsed.Files()}
 	}
-	plugins, pdiags, files := startPlugins(ctx, opts, parsed, reg, log)
-	if pdiags.HasErrors() {
-		for _, p := range plugins {
-			p.Close()
-		}
-		return nil, &ConfigError{Diagnostics: pdiags, files: files}
+	cat, diags, files := catalog.Open(ctx, catalog.Options{Parsed: parsed, ConfigPath: opts.ConfigPath, LookupEnv: opts.LookupEnv,
+		Components: opts.Components, PluginDirs: opts.PluginDirs, Reattach: opts.Reattach, Log: log})
+	if diags.HasErrors() {
+		cat.Close(ctx)
+		return nil, &ConfigError{Diagnostics: diags, files: files}
 	}
-	cfg, diags := parsed.Load(config.Options{Components: reg, CheckEgress: checkEgress})
-	diags = append(pdiags, diags...)
+	cfg, cdiags := parsed.Load(config.Options{Components: cat, CheckEgress: checkEgress})
+	diags = append(diags, cat.Diagnostics()...)
+	diags = append(diags, cdiags...)
 	// Components that decoded are built even when other parts of the
 	// config are wrong, so that one run shows every problem (a script's
 	// syntax error too).
-	e := &Engine{opts: opts, log: log, cfg: cfg, plugins: plugins, client: delivery.NewClient(delivery.Egress{DenyPrivate: cfg.Egress.DenyPrivate})}
+	e := &Engine{opts: opts, log: log, cfg: cfg, catalog: cat, client: delivery.NewClient(delivery.Egress{DenyPrivate: cfg.Egress.DenyPrivate})}
 	for _, pc := range cfg.Pipelines {
-		p, d := e.build(ctx, cfg, pc)
+		p, ws, d := e.build(ctx, pc)
 		diags = append(diags, d...)
 		if p != nil {
 			e.pipelines = append(e.pipelines, p)
+			e.workers = append(e.workers, ws...)
 		}
 	}
 	if diags.HasErrors() {
@@ -178,74 +173,6 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	e.warnings = diags
 	return e, nil
-}
-
-func (e *Engine) component(ctx context.Context, cfg *config.Config, c *config.Component, diags *hcl.Diagnostics) sdk.Component {
-	cc := c.Config
-	cc.Logger = e.log.With("pipeline", cc.Pipeline, c.Kind.String(), c.Type)
-	comp, err := c.Def.Build(ctx, cc)
-	if err != nil {
-		*diags = append(*diags, cfg.Diagnose(c, err)...)
-		return nil
-	}
-	e.closers = append(e.closers, comp)
-	return comp
-}
-
-func (e *Engine) build(ctx context.Context, cfg *config.Config, pc *config.Pipeline) (*pipeline.Pipeline, hcl.Diagnostics) {
-	var diags hcl.Diagnostics
-	p := &pipeline.Pipeline{Name: pc.Name, Log: e.log, Sender: e.client, Tap: e.tap.Publish}
-	if pc.Source != nil {
-		p.SourceType, p.Events = pc.Source.Type, pc.Source.Events
-		if c := e.component(ctx, cfg, &pc.Source.Component, &diags); c != nil {
-			p.Source = c.(sdk.Source)
-		}
-	}
-	transforms := func(cs []*config.Component) []sdk.Transform {
-		var out []sdk.Transform
-		for _, tc := range cs {
-			if c := e.component(ctx, cfg, tc, &diags); c != nil {
-				out = append(out, c.(sdk.Transform))
-			}
-		}
-		return out
-	}
-	p.Transforms = transforms(pc.Transforms)
-	for _, sc := range pc.Sinks {
-		s := &pipeline.Sink{
-			Name: sc.Name, Type: sc.Type, Concurrency: sc.Concurrency, Ordered: sc.Ordered,
-			Transforms: transforms(sc.Transforms),
-			Policy:     delivery.Policy{MaxAttempts: sc.Retry.MaxAttempts, Initial: sc.Retry.Initial, Max: sc.Retry.Max},
-		}
-		rl := sc.RateLimit
-		if c := e.component(ctx, cfg, &sc.Component, &diags); c != nil {
-			s.Sink = c.(sdk.Sink)
-			if pc, ok := c.(sdk.Pacer); ok && rl == 0 {
-				rl = pc.DefaultRateLimit()
-			}
-		}
-		if rl > 0 {
-			s.Limiter = rate.NewLimiter(rate.Limit(rl), max(1, int(rl)))
-		}
-		if sc.Breaker.Failures > 0 {
-			failures := uint32(sc.Breaker.Failures)
-			name := pc.Name + "/" + sc.Name
-			s.Breaker = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
-				Name:        name,
-				MaxRequests: 1,
-				Timeout:     sc.Breaker.Cooldown,
-				ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
-				OnStateChange: func(_ string, from, to gobreaker.State) {
-					e.log.Warn("circuit breaker "+to.String(), "sink", name, "from", from.String())
-				},
-			})
-		}
-		p.Sinks = append(p.Sinks, s)
-	}
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	return p, diags
 }
 
 // Summary describes what was loaded.
@@ -279,7 +206,14 @@ func (e *Engine) Start(ctx context.Context) error {
 	routes := map[string]ingress.Endpoint{}
 	for i, p := range e.pipelines {
 		p.Queue = e.queue
-		if err := e.queue.Declare(ctx, p.Name, p.Consumers()); err != nil {
+		var consumers []queue.Consumer
+		for _, w := range e.workers {
+			if w.Pipeline == p.Name {
+				w.Queue = e.queue
+				consumers = append(consumers, w.Consumer())
+			}
+		}
+		if err := e.queue.Declare(ctx, p.Name, consumers); err != nil {
 			return fmt.Errorf("queue: %w", err)
 		}
 		routes[e.cfg.Pipelines[i].Source.Path] = p
@@ -319,10 +253,10 @@ func (e *Engine) Start(ctx context.Context) error {
 	stop, stopConsume := context.WithCancel(context.WithoutCancel(ctx))
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	e.stopConsume, e.cancelWork = stopConsume, cancelWork
-	for _, p := range e.pipelines {
+	for _, w := range e.workers {
 		e.consumers.Go(func() {
-			if err := p.Run(stop, work); err != nil {
-				e.log.Error("consumer stopped", "pipeline", p.Name, "error", err)
+			if err := w.Run(stop, work); err != nil {
+				e.log.Error("consumer stopped", "pipeline", w.Pipeline, "sink", w.Sink.Name, "error", err)
 			}
 		})
 	}
@@ -377,14 +311,12 @@ func (e *Engine) Replay(ctx context.Context, id queue.DeliveryID) error {
 // Depths reports every sink's backlog (admin API).
 func (e *Engine) Depths(ctx context.Context) ([]queue.Depth, error) {
 	var out []queue.Depth
-	for _, p := range e.pipelines {
-		for _, s := range p.Sinks {
-			d, err := e.queue.Depth(ctx, p.Name, s.Name)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, d)
+	for _, w := range e.workers {
+		d, err := e.queue.Depth(ctx, w.Pipeline, w.Sink.Name)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, d)
 	}
 	return out, nil
 }
@@ -451,97 +383,27 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	return err
 }
 
-func (e *Engine) closeComponents(ctx context.Context) {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	for _, c := range e.closers {
-		if err := c.Close(cctx); err != nil {
-			e.log.Warn("close component", "error", err)
-		}
-	}
-	e.closers = nil
-	for _, p := range e.plugins {
-		p.Close()
-	}
-	e.plugins = nil
+// Close releases an engine that was loaded and never started: its
+// components and plugin processes. (A started one stops with Shutdown.)
+func (e *Engine) Close(ctx context.Context) error {
+	e.closeComponents(ctx)
+	return nil
 }
 
-// startPlugins runs the plugins the config declares and those found in
-// the plugin directories, and adds their components to reg. A plugin that
-// cannot start is an error at its block.
-func startPlugins(ctx context.Context, opts Options, parsed *config.Parsed, reg *registry.Registry, log *slog.Logger) ([]*pluginhost.Plugin, hcl.Diagnostics, map[string]*hcl.File) {
-	decls, diags := parsed.Plugins()
-	if diags.HasErrors() {
-		return nil, diags, parsed.Files()
-	}
-	diags = nil // parsed.Load reports the plugin blocks' diagnostics with the rest
-	found, err := pluginhost.Discover(opts.PluginDirs)
-	if err != nil {
-		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read the plugin directory", Detail: err.Error()}), parsed.Files()
-	}
-	type want struct {
-		spec pluginhost.Spec
-		at   *hcl.Range
-	}
-	var wants []want
-	declared := map[string]bool{}
-	for _, d := range decls {
-		declared[d.Name] = true
-		wants = append(wants, want{pluginhost.Spec{Name: d.Name, Path: d.Path, SHA256: d.SHA256}, d.DefRange.Ptr()})
-	}
-	for _, f := range found {
-		if !declared[f.Name] {
-			wants = append(wants, want{f, nil})
-		}
-	}
-	for name, r := range opts.Reattach {
-		rc, err := r.Config()
-		if err != nil {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Cannot reattach plugin %q", name), Detail: err.Error()})
-			continue
-		}
-		replaced := false
-		for i := range wants {
-			if wants[i].spec.Name == name {
-				wants[i].spec.Reattach, replaced = rc, true
-			}
-		}
-		if !replaced {
-			wants = append(wants, want{pluginhost.Spec{Name: name, Reattach: rc}, nil})
-		}
-	}
-	var started []*pluginhost.Plugin
-	for _, w := range wants {
-		p, err := pluginhost.Start(ctx, w.spec, log)
-		if err != nil {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Plugin %q did not start", w.spec.Name), Detail: err.Error(), Subject: w.at})
-			continue
-		}
-		started = append(started, p)
-		for _, d := range p.Definitions() {
-			if err := reg.Add(d); err != nil {
-				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Plugin %q clashes", w.spec.Name),
-					Detail: fmt.Sprintf("It provides %s %q: %v. Built-ins and plugins share one namespace per kind.", d.Kind, d.Name, err), Subject: w.at})
-			}
-		}
-	}
-	return started, diags, parsed.Files()
+func (e *Engine) closeComponents(ctx context.Context) {
+	e.catalog.Close(ctx)
 }
 
 // Plugins lists the running plugins (for `hookferry plugins list`).
-func (e *Engine) Plugins() []*pluginhost.Plugin { return e.plugins }
+func (e *Engine) Plugins() []*pluginhost.Plugin { return e.catalog.Plugins() }
 
 // SinkStats reports settled deliveries of one sink (for tests and, later,
 // metrics).
 func (e *Engine) SinkStats(pipelineName, sink string) (delivered, retried, failed int64, ok bool) {
-	for _, p := range e.pipelines {
-		if p.Name != pipelineName {
-			continue
-		}
-		for _, s := range p.Sinks {
-			if s.Name == sink {
-				return s.Stats.Delivered.Load(), s.Stats.Retried.Load(), s.Stats.Failed.Load(), true
-			}
+	for _, w := range e.workers {
+		if w.Pipeline == pipelineName && w.Sink.Name == sink {
+			s := &w.Sink.Stats
+			return s.Delivered.Load(), s.Retried.Load(), s.Failed.Load(), true
 		}
 	}
 	return 0, 0, 0, false
@@ -560,34 +422,9 @@ func DescribePlugin(ctx context.Context, path string, log *slog.Logger) (*sdkplu
 // ListPlugins starts the plugins found in opts.PluginDirs and, with a
 // ConfigPath, those the config declares; it reports and stops them.
 func ListPlugins(ctx context.Context, opts Options) ([]*sdkplugin.Description, error) {
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
+	out, diags, files, err := catalog.List(ctx, catalog.Options{ConfigPath: opts.ConfigPath, LookupEnv: opts.LookupEnv, PluginDirs: opts.PluginDirs, Log: opts.Logger})
+	if diags.HasErrors() {
+		return nil, &ConfigError{Diagnostics: diags, files: files}
 	}
-	var decls []config.PluginDecl
-	if opts.ConfigPath != "" {
-		d, cfg, diags := config.Plugins(opts.ConfigPath, opts.LookupEnv)
-		if diags.HasErrors() {
-			return nil, &ConfigError{Diagnostics: diags, files: cfg.Files}
-		}
-		decls = d
-	}
-	found, err := pluginhost.Discover(opts.PluginDirs)
-	if err != nil {
-		return nil, err
-	}
-	specs := make([]pluginhost.Spec, 0, len(decls)+len(found))
-	for _, d := range decls {
-		specs = append(specs, pluginhost.Spec{Name: d.Name, Path: d.Path, SHA256: d.SHA256})
-	}
-	specs = append(specs, found...)
-	var out []*sdkplugin.Description
-	for _, s := range specs {
-		p, err := pluginhost.Start(ctx, s, opts.Logger)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p.Description())
-		p.Close()
-	}
-	return out, nil
+	return out, err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/hookferry/hookferry/core/internal/config"
+	"github.com/hookferry/hookferry/core/internal/delivery"
 	"github.com/hookferry/hookferry/core/internal/testrun"
 	"github.com/hookferry/hookferry/sdk"
 )
@@ -56,39 +57,41 @@ func loadOffline(ctx context.Context, cfgPath string, env map[string]string, top
 	l := &testrun.Loaded{Console: capture.take, Close: func() { e.closeComponents(context.WithoutCancel(ctx)) }}
 	for _, p := range e.pipelines {
 		tp := &testrun.Pipeline{Name: p.Name, SourceType: p.SourceType, Source: p.Source, Wants: p.Wants}
-		for i, pc := range e.cfg.Pipelines {
+		for _, pc := range e.cfg.Pipelines {
 			if pc.Name == p.Name && pc.Source != nil {
-				tp.Path = e.cfg.Pipelines[i].Source.Path
+				tp.Path = pc.Source.Path
 			}
 		}
-		for _, s := range p.Sinks {
-			tp.Sinks = append(tp.Sinks, s.Name)
+		workers := map[string]*delivery.Worker{}
+		for _, w := range e.workers {
+			if w.Pipeline == p.Name {
+				tp.Sinks = append(tp.Sinks, w.Sink.Name)
+				workers[w.Sink.Name] = w
+			}
 		}
 		tp.Process = func(ctx context.Context, sinkName string, ev *sdk.Event) ([]testrun.Rendered, error) {
-			for _, s := range p.Sinks {
-				if s.Name != sinkName {
+			w, ok := workers[sinkName]
+			if !ok {
+				return nil, fmt.Errorf("no sink %q", sinkName)
+			}
+			msgs, err := w.Process(ctx, ev)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]testrun.Rendered, 0, len(msgs))
+			for i, m := range msgs {
+				m.DeliveryID, m.Index = fmt.Sprintf("%s.%s.test", p.Name, sinkName), i
+				if _, ok := w.Sink.Sink.(sdk.Deliverer); ok {
+					out = append(out, testrun.Rendered{Message: &m})
 					continue
 				}
-				msgs, err := p.Process(ctx, s, ev)
+				o, err := w.Sink.Sink.Render(ctx, m)
 				if err != nil {
-					return nil, err
+					return nil, fmt.Errorf("render: %w", err)
 				}
-				out := make([]testrun.Rendered, 0, len(msgs))
-				for i, m := range msgs {
-					m.DeliveryID, m.Index = fmt.Sprintf("%s.%s.test", p.Name, s.Name), i
-					if _, ok := s.Sink.(sdk.Deliverer); ok {
-						out = append(out, testrun.Rendered{Message: &m})
-						continue
-					}
-					o, err := s.Sink.Render(ctx, m)
-					if err != nil {
-						return nil, fmt.Errorf("render: %w", err)
-					}
-					out = append(out, testrun.Rendered{Outbound: o})
-				}
-				return out, nil
+				out = append(out, testrun.Rendered{Outbound: o})
 			}
-			return nil, fmt.Errorf("no sink %q", sinkName)
+			return out, nil
 		}
 		l.Pipelines = append(l.Pipelines, tp)
 	}

@@ -273,14 +273,9 @@ func (e *Engine) definition(kind sdk.Kind, name string) (sdk.Definition, bool) {
 }
 
 func (e *Engine) sinkNamed(pipeline, sink string) sdk.Sink {
-	for _, p := range e.pipelines {
-		if p.Name != pipeline {
-			continue
-		}
-		for _, s := range p.Sinks {
-			if s.Name == sink {
-				return s.Sink
-			}
+	for _, w := range e.workers {
+		if w.Pipeline == pipeline && w.Sink.Name == sink {
+			return w.Sink.Sink
 		}
 	}
 	return nil

@@ -80,29 +80,8 @@ func (c *adminClient) do(ctx context.Context, method, path string, body, out any
 	return nil
 }
 
-// record mirrors the admin API's delivery record.
-type record struct {
-	ID           string    `json:"id"`
-	Pipeline     string    `json:"pipeline"`
-	Sink         string    `json:"sink"`
-	EventID      string    `json:"event_id"`
-	EventType    string    `json:"event_type"`
-	State        string    `json:"state"`
-	AttemptCount int       `json:"attempt_count"`
-	NextAttempt  time.Time `json:"next_attempt"`
-	Created      time.Time `json:"created"`
-	Updated      time.Time `json:"updated"`
-	Replays      int       `json:"replays"`
-	Attempts     []struct {
-		At       time.Time `json:"at"`
-		Duration float64   `json:"duration_ms"`
-		Status   int       `json:"status"`
-		Outcome  string    `json:"outcome"`
-		Reason   string    `json:"reason"`
-	} `json:"attempts"`
-}
-
-func (r record) lastReason() string {
+// lastReason is the reason of a record's newest attempt, shortened.
+func lastReason(r core.Record) string {
 	if len(r.Attempts) == 0 {
 		return ""
 	}
@@ -160,7 +139,7 @@ config's admin.listen) or --admin URL.`,
 			if err != nil {
 				return err
 			}
-			var resp struct{ Deliveries []record }
+			var resp struct{ Deliveries []core.Record }
 			if err := c.do(cmd.Context(), "GET", "/v1/deliveries?"+lf.query(), nil, &resp); err != nil {
 				return err
 			}
@@ -168,7 +147,7 @@ config's admin.listen) or --admin URL.`,
 			fmt.Fprintln(tw, "DELIVERY\tSTATE\tATTEMPTS\tEVENT\tTYPE\tUPDATED\tLAST REASON")
 			for _, r := range resp.Deliveries {
 				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", r.ID, r.State, r.AttemptCount, r.EventID, r.EventType,
-					r.Updated.Local().Format(time.DateTime), r.lastReason())
+					r.Updated.Local().Format(time.DateTime), lastReason(r))
 			}
 			return tw.Flush()
 		},
@@ -184,7 +163,7 @@ config's admin.listen) or --admin URL.`,
 			if err != nil {
 				return err
 			}
-			var r record
+			var r core.Record
 			if err := c.do(cmd.Context(), "GET", "/v1/deliveries/"+url.PathEscape(args[0]), nil, &r); err != nil {
 				return err
 			}
@@ -214,14 +193,7 @@ config's admin.listen) or --admin URL.`,
 			if err != nil {
 				return err
 			}
-			var resp struct {
-				Sinks []struct {
-					Pipeline string
-					Sink     string
-					Pending  uint64
-					InFlight uint64 `json:"in_flight"`
-				}
-			}
+			var resp struct{ Sinks []core.Depth }
 			if err := c.do(cmd.Context(), "GET", "/v1/sinks", nil, &resp); err != nil {
 				return err
 			}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -65,7 +66,7 @@ written in HCL.`,
 	root.PersistentFlags().StringVarP(&g.config, "config", "c", "", "configuration: a .hcl file or a folder of them")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
-	root.PersistentFlags().StringSliceVar(&g.pluginDirs, "plugin-dir", []string{"./plugins.d"}, "folders searched for hookferry-plugin-NAME binaries (also HOOKFERRY_PLUGIN_PATH, colon-separated)")
+	root.PersistentFlags().StringSliceVar(&g.pluginDirs, "plugin-dir", defaultPluginDirs(lookupEnv), "folders searched for hookferry-plugin-NAME binaries (also HOOKFERRY_PLUGIN_PATH, colon-separated); a plugin found there starts only when the config uses a component type of its NAME")
 
 	opts := func() (core.Options, error) {
 		if g.config == "" {
@@ -166,6 +167,19 @@ detail, file, line, column), without snippets.`,
 	root.AddCommand(newPluginsCommand(g, stdout, stderr, lookupEnv))
 	root.AddCommand(newTestCommand(g, stdout, stderr, lookupEnv), newTypesCommand(stdout), newTapCommand(g, stdout, stderr, lookupEnv))
 	return root
+}
+
+// defaultPluginDirs is $XDG_DATA_HOME/hookferry/plugins, else
+// $HOME/.local/share/hookferry/plugins: never the working directory, where
+// a binary that happens to sit would be run.
+func defaultPluginDirs(lookupEnv func(string) (string, bool)) []string {
+	if d, ok := lookupEnv("XDG_DATA_HOME"); ok && filepath.IsAbs(d) {
+		return []string{filepath.Join(d, "hookferry", "plugins")}
+	}
+	if h, ok := lookupEnv("HOME"); ok && filepath.IsAbs(h) {
+		return []string{filepath.Join(h, ".local", "share", "hookferry", "plugins")}
+	}
+	return nil
 }
 
 // dirs are the plugin directories: --plugin-dir, then HOOKFERRY_PLUGIN_PATH.

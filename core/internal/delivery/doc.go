@@ -1,9 +1,14 @@
-// Package delivery sends the requests sinks render and decides what an
-// answer means: success, retry (with backoff and full jitter, honouring
-// Retry-After) or permanent failure.
+// Package delivery is the consumer side of a pipeline: one Worker per
+// (pipeline, sink) takes the sink's deliveries from the queue, runs the
+// pipeline's and the sink's transforms, renders, sends, classifies the
+// answer, records the attempt in history and settles the delivery: done,
+// retry later (backoff with full jitter, honouring Retry-After) or dead.
+// The sink's rate limiter and circuit breaker live here too; an open
+// breaker makes the sink's deliveries wait, which pauses its consumption.
 //
-// It uses fasthttp's client, which has no context: the context deadline
-// becomes DoDeadline. Redirects are never followed.
+// Sending uses fasthttp's client, which has no context: the context
+// deadline becomes DoDeadline. Redirects are never followed; the egress
+// policy is checked on the resolved address at connect time.
 //
-// It imports only sdk.
+// It imports queue and sdk; never ingress, pipeline or config.
 package delivery

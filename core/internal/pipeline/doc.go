@@ -1,9 +1,11 @@
-// Package pipeline composes the stages in their one order:
+// Package pipeline is the ingress side of a pipeline:
 //
-//	request -> source -> queue            (ingress side: Serve)
-//	queue -> transforms -> sink -> delivery (consumer side: one per sink)
+//	request -> source -> queue
 //
-// It is the only package that knows that order. It satisfies ingress's
-// Endpoint interface without importing ingress, and drives the queue and
-// delivery packages; the stages never import each other.
+// A Pipeline satisfies ingress's Endpoint interface without importing
+// ingress: its source checks the request and the event is stored before
+// the sender gets its 2xx. What happens after the queue (transforms, sink,
+// sending) is the delivery package's worker, one per (pipeline, sink).
+//
+// It imports queue and sdk.
 package pipeline

@@ -17,7 +17,7 @@ import (
 func TestEventsStarPatternsMatchSlashTypes(t *testing.T) {
 	for _, pats := range [][]string{{"*"}, {"orders*"}, {"orders/*"}, {"*/create"}, {"products/*", "orders/?reate"}} {
 		src := &scripted{rec: sdk.Receipt{Event: &sdk.Event{ID: "e", Type: "orders/create"}}}
-		p := newPipeline(t, src, 10, &Sink{Name: "s", Sink: &collector{}})
+		p := newPipeline(t, src, 10)
 		p.Events = pats
 		if r := p.Serve(context.Background(), &sdk.Request{}); r.StatusCode != 202 {
 			t.Errorf("events %q: orders/create got %d %s, want 202", pats, r.StatusCode, r.Body)
@@ -34,7 +34,7 @@ func TestEventsStarPatternsMatchSlashTypes(t *testing.T) {
 func TestFilteredEventsAreCountedAndDebugLogged(t *testing.T) {
 	var logs bytes.Buffer
 	src := &scripted{}
-	p := newPipeline(t, src, 10, &Sink{Name: "s", Sink: &collector{}})
+	p := newPipeline(t, src, 10)
 	p.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	p.Events = []string{"orders/*"}
 	for i, typ := range []string{"products/update", "orders/paid", "customers/create"} {

@@ -2,10 +2,12 @@
 // it starts them through go-plugin (gRPC only, AutoMTLS, checksum checked
 // before the binary runs, the host's environment not passed), copies their
 // logs into hookferry's log tagged with the plugin's name, supervises
-// them (a plugin that dies is restarted with backoff, at most a few times
-// a minute, and its components configure themselves again) and kills them
-// when the host stops.
+// them (a plugin that dies is restarted after 250ms, with a doubling delay
+// past a few restarts a minute, and its components configure themselves
+// again; it records whether each process crashed or was stopped from
+// outside, and signals each restart so that waiting deliveries resume) and
+// kills them when the host stops.
 //
-// It imports sdk and sdk/plugin; the components it hands the registry are
+// It imports sdk and sdk/plugin; the components it hands the catalog are
 // plain sdk values.
 package pluginhost

@@ -15,11 +15,14 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/hookferry/hookferry/sdk"
 	sdkplugin "github.com/hookferry/hookferry/sdk/plugin"
@@ -60,12 +63,17 @@ type Plugin struct {
 	client *goplugin.Client
 	closed bool
 	done   chan struct{}
+	cmd    *exec.Cmd // nil when reattached
+	// gen counts restarts; restarted is closed (and replaced) on each.
+	gen       uint64
+	restarted chan struct{}
+	crashed   map[uint64]bool // generation -> it ended on its own
 }
 
 // Start runs the binary, checks its handshake and asks what it provides.
 func Start(ctx context.Context, spec Spec, log *slog.Logger) (*Plugin, error) {
-	p := &Plugin{spec: spec, log: log.With("plugin", spec.Name), done: make(chan struct{})}
-	client, conn, err := p.launch()
+	p := &Plugin{spec: spec, log: log.With("plugin", spec.Name), done: make(chan struct{}), restarted: make(chan struct{}), crashed: map[uint64]bool{}}
+	client, conn, cmd, err := p.launch()
 	if err != nil {
 		return nil, err
 	}
@@ -78,18 +86,18 @@ func Start(ctx context.Context, spec Spec, log *slog.Logger) (*Plugin, error) {
 		client.Kill()
 		return nil, fmt.Errorf("plugin %s speaks protocol %d; this hookferry speaks %d", spec.Name, desc.ProtocolVersion, sdkplugin.ProtocolVersion)
 	}
-	p.client, p.conn, p.desc = client, conn, desc
+	p.client, p.conn, p.desc, p.cmd = client, conn, desc, cmd
 	p.log.Info("plugin started", "version", desc.Version, "sdk", desc.SDKVersion, "components", len(desc.Components), "pid", p.Pid())
 	go p.supervise()
 	return p, nil
 }
 
-func (p *Plugin) launch() (*goplugin.Client, *sdkplugin.Client, error) {
+func (p *Plugin) launch() (_ *goplugin.Client, _ *sdkplugin.Client, cmd *exec.Cmd, _ error) {
 	var secure *goplugin.SecureConfig
 	if p.spec.SHA256 != "" {
 		sum, err := hex.DecodeString(p.spec.SHA256)
 		if err != nil || len(sum) != sha256.Size {
-			return nil, nil, fmt.Errorf("plugin %s: sha256 %q is not 64 hex digits", p.spec.Name, p.spec.SHA256)
+			return nil, nil, nil, fmt.Errorf("plugin %s: sha256 %q is not 64 hex digits", p.spec.Name, p.spec.SHA256)
 		}
 		secure = &goplugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
 	}
@@ -107,7 +115,7 @@ func (p *Plugin) launch() (*goplugin.Client, *sdkplugin.Client, error) {
 		cc.Reattach = p.spec.Reattach
 		cc.Plugins = sdkplugin.PluginSet()[sdkplugin.ProtocolVersion]
 	} else {
-		cmd := exec.Command(p.spec.Path)
+		cmd = exec.Command(p.spec.Path)
 		cmd.Env = []string{} // nothing of the host's environment (secrets) reaches the plugin
 		cc.Cmd, cc.SkipHostEnv, cc.SecureConfig, cc.AutoMTLS = cmd, true, secure, true
 	}
@@ -116,25 +124,28 @@ func (p *Plugin) launch() (*goplugin.Client, *sdkplugin.Client, error) {
 	if err != nil {
 		client.Kill()
 		if errors.Is(err, goplugin.ErrChecksumsDoNotMatch) {
-			return nil, nil, fmt.Errorf("plugin %s (%s): %w; it was not run", p.spec.Name, p.spec.Path, ErrChecksum)
+			return nil, nil, nil, fmt.Errorf("plugin %s (%s): %w; it was not run", p.spec.Name, p.spec.Path, ErrChecksum)
 		}
-		return nil, nil, fmt.Errorf("plugin %s (%s): %w", p.spec.Name, p.spec.Path, err)
+		return nil, nil, nil, fmt.Errorf("plugin %s (%s): %w", p.spec.Name, p.spec.Path, err)
 	}
 	raw, err := rpc.Dispense(sdkplugin.PluginName)
 	if err != nil {
 		client.Kill()
-		return nil, nil, fmt.Errorf("plugin %s: %w", p.spec.Name, err)
+		return nil, nil, nil, fmt.Errorf("plugin %s: %w", p.spec.Name, err)
 	}
 	conn, ok := raw.(*sdkplugin.Client)
 	if !ok {
 		client.Kill()
-		return nil, nil, fmt.Errorf("plugin %s: unexpected client %T", p.spec.Name, raw)
+		return nil, nil, nil, fmt.Errorf("plugin %s: unexpected client %T", p.spec.Name, raw)
 	}
-	return client, conn, nil
+	return client, conn, cmd, nil
 }
 
-// supervise restarts the process when it dies, with backoff, at most
-// MaxRestartsPerMinute times a minute.
+// supervise restarts the process when it dies: after 250ms while it has
+// restarted fewer than MaxRestartsPerMinute times in the last minute, then
+// with a delay that doubles up to 10s (a crash loop). It does not wall the
+// plugin off for a minute: deliveries wait on it, and a message that keeps
+// crashing it is dead-lettered by the delivery worker.
 func (p *Plugin) supervise() {
 	defer close(p.done)
 	var restarts []time.Time
@@ -151,6 +162,7 @@ func (p *Plugin) supervise() {
 			backoff = 250 * time.Millisecond
 			continue
 		}
+		p.noteExit()
 		if p.spec.Reattach != nil {
 			p.log.Error("the plugin being debugged exited; it is not restarted (start it again, then hookferry)")
 			return
@@ -159,14 +171,14 @@ func (p *Plugin) supervise() {
 		for len(restarts) > 0 && now.Sub(restarts[0]) > time.Minute {
 			restarts = restarts[1:]
 		}
-		if len(restarts) >= MaxRestartsPerMinute {
-			wait := time.Minute - now.Sub(restarts[0])
-			p.log.Error("plugin keeps dying; waiting before the next restart", "restarts_last_minute", len(restarts), "wait", wait.Round(time.Second))
-			time.Sleep(wait)
-			continue
+		wait := backoff
+		if over := len(restarts) - MaxRestartsPerMinute; over >= 0 {
+			wait = min(backoff<<(over+1), restartBackoffMax)
+			p.log.Error("plugin keeps dying; backing off", "restarts_last_minute", len(restarts), "wait", wait)
+		} else {
+			p.log.Warn("plugin process exited; restarting", "backoff", wait)
 		}
-		p.log.Warn("plugin process exited; restarting", "backoff", backoff)
-		time.Sleep(backoff)
+		time.Sleep(wait)
 		backoff = min(backoff*2, restartBackoffMax)
 		p.mu.Lock()
 		if p.closed {
@@ -175,7 +187,7 @@ func (p *Plugin) supervise() {
 		}
 		p.mu.Unlock()
 		restarts = append(restarts, time.Now())
-		newClient, conn, err := p.launch()
+		newClient, conn, cmd, err := p.launch()
 		if err != nil {
 			p.log.Error("plugin restart failed", "error", err)
 			continue
@@ -186,8 +198,11 @@ func (p *Plugin) supervise() {
 			newClient.Kill()
 			return
 		}
-		p.client = newClient
+		p.client, p.cmd = newClient, cmd
 		p.conn.Swap(conn)
+		p.gen++
+		close(p.restarted)
+		p.restarted = make(chan struct{})
 		p.mu.Unlock()
 		p.log.Info("plugin restarted", "pid", p.Pid())
 	}
@@ -201,6 +216,86 @@ func (p *Plugin) Description() *sdkplugin.Description { return p.desc }
 
 // Definitions are the plugin's components, for a registry.
 func (p *Plugin) Definitions() []sdk.Definition { return p.desc.Components }
+
+// noteExit records how the current process ended: on its own (a crash:
+// a panic, an exit status, a fault signal) or stopped from outside
+// (SIGKILL, SIGTERM, SIGINT, SIGHUP: an operator, a supervisor).
+func (p *Plugin) noteExit() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, done := p.crashed[p.gen]; done || p.cmd == nil || p.cmd.ProcessState == nil {
+		return
+	}
+	crashed := !p.cmd.ProcessState.Success()
+	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		switch ws.Signal() {
+		case syscall.SIGKILL, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP:
+			crashed = false
+		}
+	}
+	p.crashed[p.gen] = crashed
+	delete(p.crashed, p.gen-16) // keep the recent ones
+}
+
+// Crashed reports whether generation gen of the process ended on its own
+// rather than being stopped from outside; false while unknown.
+func (p *Plugin) Crashed(gen uint64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.crashed[gen]
+}
+
+// Exited reports whether the current process has exited (it is being
+// restarted).
+func (p *Plugin) Exited() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.client != nil && p.client.Exited()
+}
+
+// Generation counts the restarts so far.
+func (p *Plugin) Generation() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.gen
+}
+
+// Restarted is closed once the plugin has restarted more than after times
+// (already closed when it has).
+func (p *Plugin) Restarted(after uint64) <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.gen > after {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	return p.restarted
+}
+
+// Unavailable reports whether err is a failure to reach the plugin
+// process (it died, or is being restarted) rather than an answer from the
+// component in it: components report their own errors inside the reply,
+// so a gRPC status on the error chain is the transport's.
+func (p *Plugin) Unavailable(err error) bool {
+	return IsUnavailable(err)
+}
+
+// IsUnavailable: see Plugin.Unavailable.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return false
+	}
+	switch st.Code() {
+	case codes.Unavailable, codes.Canceled, codes.Aborted:
+		return true
+	}
+	return false
+}
 
 // Pid is the current process id (0 when not running).
 func (p *Plugin) Pid() int {

@@ -7,6 +7,7 @@ egress {
 pipeline "p" {
   source "http" {
     path   = "hooks/no-slash"
+    allow_unauthenticated = true
     colour = "blue"
     events = []
   }

@@ -1,4 +1,4 @@
-package registry
+package catalog
 
 import (
 	"context"
@@ -14,7 +14,7 @@ func def(kind sdk.Kind, name string) sdk.Definition {
 }
 
 func TestRegistry(t *testing.T) {
-	r, err := New(def(sdk.KindSink, "b"), def(sdk.KindSink, "a"), def(sdk.KindSource, "a"))
+	r, err := NewRegistry(def(sdk.KindSink, "b"), def(sdk.KindSink, "a"), def(sdk.KindSource, "a"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestRegistryRefusesMistakes(t *testing.T) {
 		{[]sdk.Definition{bad}, "duplicate name"},
 	}
 	for _, tt := range tests {
-		if _, err := New(tt.defs...); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if _, err := NewRegistry(tt.defs...); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("err = %v, want %q", err, tt.want)
 		}
 	}

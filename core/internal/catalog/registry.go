@@ -1,4 +1,4 @@
-package registry
+package catalog
 
 import (
 	"fmt"
@@ -17,9 +17,9 @@ type Registry struct {
 	defs map[key]sdk.Definition
 }
 
-// New builds a registry from defs. A duplicate or invalid definition is an
+// NewRegistry builds a registry from defs. A duplicate or invalid definition is an
 // error: it is a programming mistake that must fail loudly at start.
-func New(defs ...sdk.Definition) (*Registry, error) {
+func NewRegistry(defs ...sdk.Definition) (*Registry, error) {
 	r := &Registry{defs: make(map[key]sdk.Definition, len(defs))}
 	for _, d := range defs {
 		if err := r.Add(d); err != nil {

@@ -1,0 +1,376 @@
+package delivery
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/hookferry/hookferry/core/internal/queue"
+	"github.com/hookferry/hookferry/sdk"
+)
+
+// Sender sends one outbound request (*Client in the engine).
+type Sender interface {
+	Send(ctx context.Context, out *sdk.Outbound) (*sdk.Response, error)
+}
+
+// Sink is one named sink of a pipeline with its own transforms and
+// delivery settings.
+type Sink struct {
+	Name        string
+	Type        string
+	Sink        sdk.Sink
+	Transforms  []sdk.Transform
+	Policy      Policy
+	Concurrency int
+	Ordered     bool
+	// Limiter paces requests to the destination; nil means no limit.
+	Limiter *rate.Limiter
+	// Breaker opens after consecutive destination failures; while it is
+	// open the sink's deliveries wait (and so its consumption pauses).
+	// nil means no breaker.
+	Breaker *Breaker
+	// Plugins guard the plugin processes the sink's components and the
+	// pipeline's transforms run in; empty when all are built-in.
+	Plugins []*PluginGuard
+	Stats   Stats
+}
+
+// Stats counts settled deliveries of one sink.
+type Stats struct {
+	Delivered atomic.Int64 // events fully delivered
+	Retried   atomic.Int64 // attempts that will be tried again
+	Failed    atomic.Int64 // events given up (permanent or out of attempts)
+}
+
+// DefaultHoldEvery is how often a delivery that waits (on an open
+// breaker) renews its lease on the queue, well inside the default ack
+// wait of 30s.
+const DefaultHoldEvery = 5 * time.Second
+
+// Worker consumes one (pipeline, sink) delivery stream: it runs the
+// pipeline's and the sink's transforms, renders, sends, classifies,
+// records history and settles each delivery (ack, retry later, or dead).
+type Worker struct {
+	Pipeline string
+	// Transforms is the pipeline's chain, run before the sink's own.
+	Transforms []sdk.Transform
+	Sink       *Sink
+	Queue      queue.Queue
+	Sender     Sender
+	Log        *slog.Logger
+	// Now and Rand are the clock and jitter source; nil means the real ones.
+	Now  func() time.Time
+	Rand func() float64
+	// HoldEvery: see DefaultHoldEvery; 0 means it.
+	HoldEvery time.Duration
+	// PluginWait: see DefaultPluginWait; 0 means it.
+	PluginWait time.Duration
+}
+
+func (w *Worker) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
+func (w *Worker) holdEvery() time.Duration {
+	if w.HoldEvery > 0 {
+		return w.HoldEvery
+	}
+	return DefaultHoldEvery
+}
+
+// Consumer is the queue consumer this worker reads.
+func (w *Worker) Consumer() queue.Consumer {
+	return queue.Consumer{Name: w.Sink.Name, MaxInFlight: w.Sink.Concurrency, Ordered: w.Sink.Ordered}
+}
+
+// Run consumes the sink's deliveries until stop ends, then waits for the
+// attempts in flight. Attempts run under work, which the caller cancels
+// when the shutdown grace period is over.
+func (w *Worker) Run(stop, work context.Context) error {
+	return w.Queue.Consume(stop, w.Pipeline, w.Sink.Name, w.Sink.Concurrency, func(_ context.Context, d queue.Delivery) {
+		w.Handle(work, d)
+	})
+}
+
+// Handle processes one delivery, records the attempt and settles the
+// delivery. Only an answer from the destination (or its silence) counts
+// against the sink: a delivery held back by the breaker or by a plugin
+// that is restarting waits without spending an attempt.
+func (w *Worker) Handle(ctx context.Context, d queue.Delivery) {
+	s := w.Sink
+	ev := d.Event()
+	log := w.Log.With("pipeline", w.Pipeline, "sink", s.Name, "event_id", ev.ID, "delivery", d.ID().String(), "attempt", d.Attempt())
+	var (
+		v       sdk.Verdict
+		status  int
+		start   time.Time
+		strikes int // plugin crashes while this delivery was the only one in it
+	)
+	for {
+		gens := make([]uint64, len(s.Plugins))
+		for i, p := range s.Plugins {
+			gens[i] = p.Plugin.Generation()
+		}
+		var cerr error
+		var down *PluginGuard
+		if w.anyKnownDead(gens) {
+			// Its process is known to be down: do not even try.
+			down = s.Plugins[0]
+			for i, g := range s.Plugins {
+				if g.knownDead(gens[i]) {
+					down = g
+				}
+			}
+		} else {
+			alone := w.enterPlugins()
+			start = w.now()
+			v, status, cerr = w.attempt(ctx, ev, d.ID(), gens, func(r func() Result) error {
+				if s.Breaker == nil {
+					r()
+					return nil
+				}
+				return s.Breaker.Do(ctx, func() { _ = d.InProgress() }, w.holdEvery(), r)
+			})
+			down = w.unavailable(cerr, gens)
+			if down == nil && cerr == nil && v.Outcome == sdk.Retry {
+				// An answer read by a plugin (Interpret) that stopped
+				// meanwhile says nothing about the destination.
+				if down = w.stoppedDuring(gens, true); down != nil {
+					cerr = fmt.Errorf("plugin %s stopped during the attempt: %s", down.Plugin.Name(), v.Reason)
+				}
+			}
+			w.leavePlugins(alone, down == nil)
+			if ctx.Err() != nil && v.Outcome != sdk.Success {
+				// Shutting down (perhaps while waiting): not the
+				// destination's fault. Deliver again soon (after a
+				// restart, with a durable queue).
+				_ = d.Nak(0)
+				return
+			}
+			if down == nil {
+				break
+			}
+			suspect := slices.Contains(alone, down)
+			log.Warn("plugin unavailable; the delivery waits for it without spending an attempt", "plugin", down.Plugin.Name(), "error", cerr)
+			if !w.waitRestart(ctx, d, gens) {
+				if ctx.Err() != nil {
+					_ = d.Nak(0)
+					return
+				}
+				// Still down after the bound: hand it back to the queue.
+				log.Error("plugin still unavailable; delivery handed back to the queue", "plugin", down.Plugin.Name(), "waited", w.pluginWait())
+				_ = d.Nak(w.pluginWait())
+				return
+			}
+			// Blame only a process that ended on its own (not one an
+			// operator killed) while this message was alone in it.
+			if suspect && down.Plugin.Crashed(gens[slices.Index(s.Plugins, down)]) {
+				strikes++
+			}
+			if strikes >= PoisonStrikes {
+				v = sdk.Verdict{Outcome: sdk.Fail, Reason: fmt.Sprintf("plugin %s crashed %d times while it handled this message alone: a message that crashes the plugin is dead-lettered (last error: %v)", down.Plugin.Name(), strikes, cerr)}
+				break
+			}
+			continue
+		}
+		if !w.waitRestart(ctx, d, gens) {
+			if ctx.Err() != nil {
+				_ = d.Nak(0)
+				return
+			}
+			log.Error("plugin still unavailable; delivery handed back to the queue", "plugin", down.Plugin.Name(), "waited", w.pluginWait())
+			_ = d.Nak(w.pluginWait())
+			return
+		}
+	}
+	dur := w.now().Sub(start)
+	if v.Outcome != sdk.Success && v.Outcome != sdk.Retry && v.Outcome != sdk.Fail {
+		// A verdict nobody filled in says nothing about the destination
+		// and must never dead-letter a delivery: retry it.
+		v = sdk.Verdict{Outcome: sdk.Retry, RetryAfter: v.RetryAfter, Reason: fmt.Sprintf("no verdict (outcome %d): %s", v.Outcome, cmp.Or(v.Reason, "the sink gave no reason"))}
+	}
+	if v.Outcome != sdk.Success && v.Reason == "" {
+		v.Reason = "the sink gave no reason (" + v.Outcome.String() + ")"
+	}
+	a := queue.Attempt{At: start.UTC(), Duration: float64(dur.Microseconds()) / 1000, Status: status, Outcome: v.Outcome.String(), Reason: v.Reason}
+	switch retry, delay := s.Policy.Next(v, d.Attempt(), w.Rand); {
+	// History first, then the counters, then the queue: whoever sees a
+	// count (a test, an operator) finds the record already written.
+	case v.Outcome == sdk.Success:
+		msg := "delivered"
+		if v.Reason == reasonDropped {
+			msg = reasonDropped
+		}
+		log.Info(msg, "duration", dur)
+		w.record(ctx, d, a, queue.StateSucceeded, time.Time{})
+		s.Stats.Delivered.Add(1)
+		_ = d.Ack()
+	case retry:
+		log.Warn("attempt failed; will retry", "reason", v.Reason, "retry_in", delay.Round(time.Millisecond), "duration", dur)
+		w.record(ctx, d, a, queue.StateRetrying, start.Add(delay))
+		s.Stats.Retried.Add(1)
+		_ = d.Nak(delay)
+	default:
+		why := "permanent failure"
+		if v.Outcome == sdk.Retry {
+			why = fmt.Sprintf("out of attempts (%d)", s.Policy.MaxAttempts)
+		}
+		log.Error("delivery failed: "+why+"; dead-lettered", "reason", v.Reason, "duration", dur)
+		w.record(ctx, d, a, queue.StateDead, time.Time{})
+		s.Stats.Failed.Add(1)
+		_ = d.Term(v.Reason)
+	}
+}
+
+// record adds the attempt to the delivery's history. History is for
+// people; failing to write it never fails the delivery.
+func (w *Worker) record(ctx context.Context, d queue.Delivery, a queue.Attempt, state string, next time.Time) {
+	if w.Queue == nil {
+		return
+	}
+	h := w.Queue.History()
+	id := d.ID()
+	var r *queue.Record
+	// The first attempt of an event that was not replayed has no record
+	// yet: skip the read (one store round trip per event).
+	if d.Attempt() > 1 || d.Replayed() {
+		r, _ = h.Get(ctx, id)
+	}
+	if r == nil {
+		ev := d.Event()
+		r = &queue.Record{ID: id.String(), Pipeline: id.Pipeline, Sink: id.Sink, EventID: ev.ID, EventType: ev.Type, Seq: id.Seq, Created: a.At}
+	}
+	if d.Replayed() && d.Attempt() == 1 {
+		r.Replays++
+	}
+	r.AddAttempt(a)
+	r.State, r.NextAttempt, r.Updated = state, next, w.now().UTC()
+	if err := h.Put(ctx, r); err != nil {
+		w.Log.Warn("history not recorded", "delivery", id.String(), "error", err)
+	}
+}
+
+const reasonDropped = "dropped by transform"
+
+// attempt runs the transforms, then delivers every resulting message
+// through guard (the breaker: transforms say nothing about the
+// destination, so they run outside it). A split event that fails
+// part-way is retried whole: delivery is at least once. err is the
+// component error behind a failed verdict, if any.
+func (w *Worker) attempt(ctx context.Context, ev *sdk.Event, id queue.DeliveryID, gens []uint64, guard func(func() Result) error) (v sdk.Verdict, status int, err error) {
+	msgs, err := w.Process(ctx, ev)
+	if err != nil {
+		return Classify(nil, fmt.Errorf("transform: %w", err), w.now()), 0, err
+	}
+	if len(msgs) == 0 {
+		return sdk.Verdict{Outcome: sdk.Success, Reason: reasonDropped}, 0, nil
+	}
+	werr := guard(func() Result {
+		v, status, err = sdk.Verdict{Outcome: sdk.Success}, 0, nil
+		for i, m := range msgs {
+			m.DeliveryID, m.Index = id.String(), i
+			v, status, err = w.deliver(ctx, m)
+			if v.Outcome != sdk.Success {
+				break
+			}
+		}
+		switch {
+		case w.unavailable(err, nil) != nil || ctx.Err() != nil,
+			err == nil && v.Outcome == sdk.Retry && w.stoppedDuring(gens, false) != nil:
+			return Excluded
+		case v.Outcome == sdk.Retry:
+			return Failed
+		}
+		return Passed
+	})
+	if werr != nil {
+		// Ended while waiting on the breaker: nothing was attempted.
+		return sdk.Verdict{Outcome: sdk.Retry, Reason: "waiting for the circuit breaker: " + werr.Error()}, 0, nil
+	}
+	return v, status, err
+}
+
+// Process runs the pipeline's transforms and then the sink's on one event
+// and returns the messages the sink is to send: an attempt's first half,
+// also used offline (hookferry test) and by transform runs.
+func (w *Worker) Process(ctx context.Context, ev *sdk.Event) ([]sdk.Message, error) {
+	msgs := []sdk.Message{sdk.MessageFromEvent(ev)}
+	var err error
+	for _, chain := range [][]sdk.Transform{w.Transforms, w.Sink.Transforms} {
+		if msgs, err = runChain(ctx, chain, msgs); err != nil {
+			return nil, err
+		}
+	}
+	return msgs, nil
+}
+
+func runChain(ctx context.Context, chain []sdk.Transform, msgs []sdk.Message) ([]sdk.Message, error) {
+	for _, t := range chain {
+		var next []sdk.Message
+		for _, m := range msgs {
+			out, err := t.Transform(ctx, m)
+			if err != nil {
+				return nil, err
+			}
+			next = append(next, out...)
+		}
+		msgs = next
+		if len(msgs) == 0 {
+			break
+		}
+	}
+	return msgs, nil
+}
+
+func (w *Worker) deliver(ctx context.Context, m sdk.Message) (sdk.Verdict, int, error) {
+	s := w.Sink
+	if s.Limiter != nil {
+		if err := s.Limiter.Wait(ctx); err != nil {
+			return sdk.Verdict{Outcome: sdk.Retry, Reason: "rate limit wait: " + err.Error()}, 0, nil
+		}
+	}
+	if dl, ok := s.Sink.(sdk.Deliverer); ok {
+		err := dl.Deliver(ctx, m)
+		return Classify(&sdk.Response{StatusCode: http.StatusOK}, err, w.now()), 0, err
+	}
+	out, err := s.Sink.Render(ctx, m)
+	if err != nil {
+		return Classify(nil, fmt.Errorf("render: %w", err), w.now()), 0, err
+	}
+	resp, err := w.Sender.Send(ctx, out)
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+	}
+	if in, ok := s.Sink.(sdk.Interpreter); ok && err == nil {
+		// The sink reads the answer and words the reason itself.
+		return in.Interpret(ctx, out, resp), status, nil
+	}
+	v := Classify(resp, err, w.now())
+	if v.Outcome != sdk.Success && resp != nil && len(resp.Body) > 0 {
+		v.Reason += ": " + snippet(resp.Body)
+	}
+	return v, status, nil
+}
+
+// snippet is a bounded, printable start of a response body for logs.
+func snippet(b []byte) string {
+	const limit = 256
+	s := strings.ToValidUTF8(string(b[:min(len(b), limit)]), "?")
+	if len(b) > limit {
+		s += "…"
+	}
+	return strings.TrimSpace(s)
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -85,6 +86,7 @@ type Engine struct {
 	queue     queue.Queue
 	plugins   []*pluginhost.Plugin
 	client    *delivery.Client
+	http      *http.Client // sdk.Config.HTTP of every component
 	ingress   *ingress.Server
 	admin     *admin.Server
 	ready     atomic.Bool
@@ -150,7 +152,8 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	// Components that decoded are built even when other parts of the
 	// config are wrong, so that one run shows every problem (a script's
 	// syntax error too).
-	e := &Engine{opts: opts, log: log, cfg: cfg, plugins: plugins, client: delivery.NewClient(delivery.Egress{DenyPrivate: cfg.Egress.DenyPrivate})}
+	egress := delivery.Egress{DenyPrivate: cfg.Egress.DenyPrivate}
+	e := &Engine{opts: opts, log: log, cfg: cfg, plugins: plugins, client: delivery.NewClient(egress), http: egress.HTTPClient()}
 	for _, pc := range cfg.Pipelines {
 		p, d := e.build(ctx, cfg, pc)
 		diags = append(diags, d...)
@@ -172,6 +175,7 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 func (e *Engine) component(ctx context.Context, cfg *config.Config, c *config.Component, diags *hcl.Diagnostics) sdk.Component {
 	cc := c.Config
 	cc.Logger = e.log.With("pipeline", cc.Pipeline, c.Kind.String(), c.Type)
+	cc.HTTP = e.http
 	comp, err := c.Def.Build(ctx, cc)
 	if err != nil {
 		*diags = append(*diags, cfg.Diagnose(c, err)...)
@@ -209,7 +213,7 @@ func (e *Engine) build(ctx context.Context, cfg *config.Config, pc *config.Pipel
 		rl := sc.RateLimit
 		if c := e.component(ctx, cfg, &sc.Component, &diags); c != nil {
 			s.Sink = c.(sdk.Sink)
-			if pc, ok := c.(sdk.Pacer); ok && rl == 0 {
+			if pc, ok := sdk.As[sdk.Pacer](c); ok && rl == 0 {
 				rl = pc.DefaultRateLimit()
 			}
 		}

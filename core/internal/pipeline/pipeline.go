@@ -77,7 +77,7 @@ func (p *Pipeline) now() time.Time {
 
 // Methods lists the HTTP methods the source accepts.
 func (p *Pipeline) Methods() []string {
-	if ml, ok := p.Source.(sdk.MethodLister); ok {
+	if ml, ok := sdk.As[sdk.MethodLister](p.Source); ok {
 		return ml.Methods()
 	}
 	return []string{http.MethodPost}
@@ -343,7 +343,7 @@ func (p *Pipeline) deliver(ctx context.Context, s *Sink, m sdk.Message) (sdk.Ver
 			return sdk.Verdict{Outcome: sdk.Retry, Reason: "rate limit wait: " + err.Error()}, 0
 		}
 	}
-	if dl, ok := s.Sink.(sdk.Deliverer); ok {
+	if dl, ok := sdk.As[sdk.Deliverer](s.Sink); ok {
 		return delivery.Classify(&sdk.Response{StatusCode: http.StatusOK}, dl.Deliver(ctx, m), p.now()), 0
 	}
 	out, err := s.Sink.Render(ctx, m)
@@ -355,7 +355,7 @@ func (p *Pipeline) deliver(ctx context.Context, s *Sink, m sdk.Message) (sdk.Ver
 	if resp != nil {
 		status = resp.StatusCode
 	}
-	if in, ok := s.Sink.(sdk.Interpreter); ok && err == nil {
+	if in, ok := sdk.As[sdk.Interpreter](s.Sink); ok && err == nil {
 		// The sink reads the answer and words the reason itself.
 		return in.Interpret(ctx, out, resp), status
 	}

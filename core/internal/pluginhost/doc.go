@@ -4,7 +4,11 @@
 // logs into hookferry's log tagged with the plugin's name, supervises
 // them (a plugin that dies is restarted with backoff, at most a few times
 // a minute, and its components configure themselves again) and kills them
-// when the host stops.
+// when the host stops. Each plugin runs as the leader of its own process
+// group, which is ended with it, so processes a plugin starts do not
+// outlive it (and the SDK's Serve ends the group itself when the host is
+// killed). A plugin built for a protocol version the host does not accept
+// fails at start with an *IncompatibleError naming both versions.
 //
 // It imports sdk and sdk/plugin; the components it hands the registry are
 // plain sdk values.

@@ -2,6 +2,14 @@ module github.com/hookferry/hookferry
 
 go 1.26.8
 
+// The SDK is its own module (sdk/go.mod), so that a plugin requires only
+// the SDK and its few dependencies. The host builds against the SDK in
+// this checkout: a change to both lands in one commit and is tested
+// together. This replace is why `go install ...@version` of the host
+// needs a release whose go.mod requires a tagged sdk/vX.Y.Z instead (see
+// docs/plugins.md, Compatibility).
+replace github.com/hookferry/hookferry/sdk => ./sdk
+
 require (
 	github.com/aymanbagabas/go-udiff v0.4.1
 	github.com/dlclark/regexp2/v2 v2.5.2
@@ -13,6 +21,7 @@ require (
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/go-plugin v1.8.0
 	github.com/hashicorp/hcl/v2 v2.25.0
+	github.com/hookferry/hookferry/sdk v0.0.0-00010101000000-000000000000
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
 	github.com/nats-io/nuid v1.0.1
@@ -25,7 +34,6 @@ require (
 	golang.org/x/sys v0.49.0
 	golang.org/x/time v0.16.0
 	google.golang.org/grpc v1.85.0
-	google.golang.org/protobuf v1.36.12
 )
 
 require (
@@ -59,4 +67,5 @@ require (
 	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/tools v0.51.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
 )

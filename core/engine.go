@@ -154,7 +154,9 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	// Components that decoded are built even when other parts of the
 	// config are wrong, so that one run shows every problem (a script's
 	// syntax error too).
-	e := &Engine{opts: opts, log: log, cfg: cfg, catalog: cat, client: delivery.NewClient(delivery.Egress{DenyPrivate: cfg.Egress.DenyPrivate})}
+	egress := delivery.Egress{DenyPrivate: cfg.Egress.DenyPrivate}
+	cat.SetHTTP(egress.HTTPClient())
+	e := &Engine{opts: opts, log: log, cfg: cfg, catalog: cat, client: delivery.NewClient(egress)}
 	for _, pc := range cfg.Pipelines {
 		p, ws, d := e.build(ctx, pc)
 		diags = append(diags, d...)

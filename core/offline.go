@@ -81,7 +81,7 @@ func loadOffline(ctx context.Context, cfgPath string, env map[string]string, top
 			out := make([]testrun.Rendered, 0, len(msgs))
 			for i, m := range msgs {
 				m.DeliveryID, m.Index = fmt.Sprintf("%s.%s.test", p.Name, sinkName), i
-				if _, ok := w.Sink.Sink.(sdk.Deliverer); ok {
+				if _, ok := sdk.As[sdk.Deliverer](w.Sink.Sink); ok {
 					out = append(out, testrun.Rendered{Message: &m})
 					continue
 				}

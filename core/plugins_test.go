@@ -42,7 +42,11 @@ func examplePlugin(t testing.TB) (path, sum string) {
 			return
 		}
 		pluginPath = filepath.Join(dir, "hookferry-plugin-mattermost")
-		out, err := exec.Command("go", "build", "-o", pluginPath, "../plugins/examples/mattermost").CombinedOutput()
+		// The example is its own module: build it in its folder.
+		build := exec.Command("go", "build", "-o", pluginPath, ".")
+		build.Dir = "../plugins/examples/mattermost"
+		build.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+		out, err := build.CombinedOutput()
 		if err != nil {
 			pluginErr = fmt.Errorf("%v: %s", err, out)
 		}

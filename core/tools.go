@@ -182,7 +182,7 @@ func (e *Engine) TransformRun(ctx context.Context, req TransformRunRequest) (*Tr
 			res.Messages = append(res.Messages, runMessage(m))
 		}
 		if sink := e.sinkNamed(pc.Name, req.Sink); sink != nil {
-			if _, deliverer := sink.(sdk.Deliverer); !deliverer {
+			if _, deliverer := sdk.As[sdk.Deliverer](sink); !deliverer {
 				for i, m := range msgs {
 					m.DeliveryID, m.Index = pc.Name+"."+req.Sink+".run", i
 					out, err := sink.Render(ctx, m)

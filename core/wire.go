@@ -60,7 +60,7 @@ func (e *Engine) build(ctx context.Context, pc *config.Pipeline) (*pipeline.Pipe
 		rl := sc.RateLimit
 		if c := component(&sc.Component); c != nil {
 			s.Sink = c.(sdk.Sink)
-			if pc, ok := c.(sdk.Pacer); ok && rl == 0 {
+			if pc, ok := sdk.As[sdk.Pacer](c); ok && rl == 0 {
 				rl = pc.DefaultRateLimit()
 			}
 		}

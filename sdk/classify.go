@@ -33,6 +33,20 @@ func ClassifyResponse(resp *Response, now time.Time) Verdict {
 	}
 }
 
+// ClassifyError is the reading of a failed attempt that produced no
+// answer (a transport error, a render error): permanent errors fail, the
+// rest retry, no sooner than a RetryAfter error asks.
+func ClassifyError(err error) Verdict {
+	if IsPermanent(err) {
+		return Verdict{Outcome: Fail, Reason: err.Error()}
+	}
+	v := Verdict{Outcome: Retry, Reason: err.Error()}
+	if d, ok := RetryAfterOf(err); ok {
+		v.RetryAfter = d
+	}
+	return v
+}
+
 // StatusReason renders a status as "404 Not Found".
 func StatusReason(code int) string {
 	if t := http.StatusText(code); t != "" {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // RejectError rejects an inbound request with an HTTP status. Public is
@@ -115,4 +116,34 @@ func (ds Diagnostics) HasErrors() bool {
 // AttributeError is a one-diagnostic error about attribute path.
 func AttributeError(path, summary, detail string) error {
 	return Diagnostics{{Severity: SeverityError, Summary: summary, Detail: detail, Attribute: path}}
+}
+
+// RetryAfterError is a retryable error with the earliest time a retry can
+// succeed: a rate limit met while rendering (a token exchange answered
+// 429 with Retry-After). Delivery waits at least After before the next
+// attempt, exactly as for a destination's Retry-After.
+type RetryAfterError struct {
+	Err   error
+	After time.Duration
+}
+
+func (e *RetryAfterError) Error() string { return e.Err.Error() }
+func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// RetryAfter wraps err so that delivery retries it no sooner than after
+// (capped at MaxRetryAfter). nil stays nil.
+func RetryAfter(err error, after time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &RetryAfterError{Err: err, After: min(max(after, 0), MaxRetryAfter)}
+}
+
+// RetryAfterOf reports the delay err (or anything it wraps) asks for.
+func RetryAfterOf(err error) (time.Duration, bool) {
+	var r *RetryAfterError
+	if errors.As(err, &r) {
+		return r.After, true
+	}
+	return 0, false
 }

@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"fmt"
+	"reflect"
 
 	"github.com/hookferry/hookferry/sdk/schema"
 )
@@ -32,15 +33,55 @@ func (k Kind) String() string {
 // Definition declares a component type: its kind, name, config schema and
 // constructor. Built-ins are listed explicitly in plugins/all; plugin
 // binaries hand theirs to the SDK's Serve. There is no global registry.
+//
+// Write one with DefineSource, DefineTransform or DefineSink, which take a
+// constructor returning your own type:
+//
+//	func Definition() sdk.Definition {
+//		return sdk.DefineSink("mattermost", "Posts to Mattermost.", schema.Block{...}, New)
+//	}
+//
+//	func New(ctx context.Context, cfg sdk.Config) (*Sink, error)
 type Definition struct {
 	Kind        Kind
 	Name        string // the type label in HCL: source "NAME" { }
 	Description string
 	Schema      schema.Block
-	// New builds one instance. Its result must implement Source, Transform
-	// or Sink according to Kind. Config problems should be reported as
-	// Diagnostics naming the attribute at fault.
+	// New builds one instance; its result implements Source, Transform or
+	// Sink according to Kind. The Define functions fill it from a typed
+	// constructor; set it directly only when the kind is known at run
+	// time (the host's plugin client does). Config problems should be
+	// reported as Diagnostics naming the attribute at fault.
 	New func(ctx context.Context, cfg Config) (Component, error)
+}
+
+// DefineSource declares a source type built by newSource.
+func DefineSource[S Source](name, description string, config schema.Block, newSource func(context.Context, Config) (S, error)) Definition {
+	return define(KindSource, name, description, config, newSource)
+}
+
+// DefineTransform declares a transform type built by newTransform.
+func DefineTransform[T Transform](name, description string, config schema.Block, newTransform func(context.Context, Config) (T, error)) Definition {
+	return define(KindTransform, name, description, config, newTransform)
+}
+
+// DefineSink declares a sink type built by newSink.
+func DefineSink[S Sink](name, description string, config schema.Block, newSink func(context.Context, Config) (S, error)) Definition {
+	return define(KindSink, name, description, config, newSink)
+}
+
+func define[C Component](kind Kind, name, description string, config schema.Block, build func(context.Context, Config) (C, error)) Definition {
+	d := Definition{Kind: kind, Name: name, Description: description, Schema: config}
+	if build != nil {
+		d.New = func(ctx context.Context, cfg Config) (Component, error) {
+			c, err := build(ctx, cfg)
+			if err != nil {
+				return nil, err // not c: a typed nil pointer is not a nil Component
+			}
+			return c, nil
+		}
+	}
+	return d
 }
 
 // Validate checks the definition itself (a programming error, not a user
@@ -62,10 +103,18 @@ func (d Definition) Validate() error {
 }
 
 // Build calls New and checks that the result is of the declared kind.
+// While New runs, cfg.Decode checks the struct it decodes into against
+// d.Schema (see schema.Block.CheckStruct), so a schema and its struct
+// cannot drift apart unnoticed.
 func (d Definition) Build(ctx context.Context, cfg Config) (Component, error) {
+	sch := d.Schema
+	cfg.schema = &sch
 	c, err := d.New(ctx, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if c == nil || (reflect.ValueOf(c).Kind() == reflect.Pointer && reflect.ValueOf(c).IsNil()) {
+		return nil, fmt.Errorf("%s %q: constructor returned no component and no error", d.Kind, d.Name)
 	}
 	var ok bool
 	switch d.Kind {

@@ -3,10 +3,14 @@ package sdk
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
+
+	"github.com/hookferry/hookferry/sdk/schema"
 )
 
 // Header is a set of HTTP header fields. Keys are lower-case; use Get and
@@ -163,7 +167,8 @@ type Outbound struct {
 }
 
 // Config is a component's decoded configuration: plain JSON-compatible
-// values checked against the component's schema by the host.
+// values checked against the component's schema by the host, and the
+// services the host offers the component.
 type Config struct {
 	// Values holds the attributes and nested blocks, as JSON.
 	Values json.RawMessage
@@ -177,11 +182,32 @@ type Config struct {
 	// Logger is the structured logger for this component; never nil when
 	// the host builds the component.
 	Logger *slog.Logger
+	// HTTP is the host's HTTP client, for requests a component makes
+	// itself (a token exchange, a lookup, a Deliverer's calls): it goes
+	// through the host's egress policy (private addresses refused when the
+	// configuration says so, cloud metadata always refused, no redirects
+	// followed, timeouts). In a plugin process its transport calls back
+	// into the host, which performs the request. Read it with HTTPClient.
+	HTTP *http.Client
+
+	// schema is set by Definition.Build; Decode checks its target
+	// against it.
+	schema *schema.Block
 }
 
 // Decode unmarshals the values into v (a pointer to a struct with json
 // tags). Unknown fields cannot occur: the host already checked the schema.
+// When the component is built through Definition.Build (by the host, a
+// plugin process or sdktest), Decode first checks that v's fields and the
+// schema name the same attributes with compatible types, and fails
+// naming every difference: a programming error that the conformance
+// harness catches before any user does.
 func (c Config) Decode(v any) error {
+	if c.schema != nil {
+		if err := c.schema.CheckStruct(v); err != nil {
+			return err
+		}
+	}
 	if len(c.Values) == 0 {
 		return nil
 	}
@@ -195,6 +221,25 @@ func (c Config) Log() *slog.Logger {
 	}
 	return slog.New(slog.DiscardHandler)
 }
+
+// HTTPClient returns the host's HTTP client (see HTTP). Outside a host (a
+// unit test that builds a component directly and sets no HTTP) it returns
+// a client whose every request fails with ErrNoHost, so that no request
+// can bypass the egress policy by accident.
+func (c Config) HTTPClient() *http.Client {
+	if c.HTTP != nil {
+		return c.HTTP
+	}
+	return &http.Client{Transport: noHost{}}
+}
+
+// ErrNoHost is the error of a host service used by a component that no
+// host built.
+var ErrNoHost = errors.New("no host services: the component was built without a host (set Config.HTTP in tests)")
+
+type noHost struct{}
+
+func (noHost) RoundTrip(*http.Request) (*http.Response, error) { return nil, Permanent(ErrNoHost) }
 
 // Component is what every source, transform and sink implements.
 type Component interface {
@@ -223,7 +268,8 @@ type Receipt struct {
 }
 
 // MethodLister is an optional Source capability: the HTTP methods the source
-// accepts. Without it, only POST is accepted.
+// accepts. Without it, only POST is accepted. The host asks for optional
+// capabilities with As, not a type assertion (see Capabilities).
 type MethodLister interface {
 	Methods() []string
 }

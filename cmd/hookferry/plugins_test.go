@@ -47,7 +47,11 @@ func processGone(pid int, within time.Duration) bool {
 func TestHostStopLeavesNoPlugin(t *testing.T) {
 	bin := buildBinary(t)
 	plugDir := t.TempDir()
-	if out, err := exec.Command("go", "build", "-o", filepath.Join(plugDir, "hookferry-plugin-mattermost"), "../../plugins/examples/mattermost").CombinedOutput(); err != nil {
+	// The example is its own module: build it in its folder.
+	build := exec.Command("go", "build", "-o", filepath.Join(plugDir, "hookferry-plugin-mattermost"), ".")
+	build.Dir = "../../plugins/examples/mattermost"
+	build.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build plugin: %v\n%s", err, out)
 	}
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {

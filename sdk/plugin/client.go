@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -20,26 +23,59 @@ import (
 // restarted, Swap points the same Client at the new process, and every
 // component built from it configures itself again on first use.
 type Client struct {
-	mu  sync.RWMutex
-	rpc pb.PluginClient
-	gen uint64
+	mu   sync.RWMutex
+	conn *connection
+	gen  uint64
+
+	// httpClients are the HTTP clients the host gave the components built
+	// from this Client (sdk.Config.HTTP), by handle; the plugin names one
+	// in each HostServices.HTTP call. They survive restarts.
+	httpClients sync.Map // uint64 -> *http.Client
+	nextHandle  atomic.Uint64
+}
+
+// connection is one plugin process: its gRPC client and broker, and the
+// host services served to it (started on first need).
+type connection struct {
+	rpc    pb.PluginClient
+	broker *goplugin.GRPCBroker
+
+	hostOnce sync.Once
+	hostID   uint32
 }
 
 // Swap takes over the connection of a newer Client (a restarted process).
 func (c *Client) Swap(newer *Client) {
 	newer.mu.RLock()
-	rpc := newer.rpc
+	conn := newer.conn
 	newer.mu.RUnlock()
 	c.mu.Lock()
-	c.rpc = rpc
+	c.conn = conn
 	c.gen++
 	c.mu.Unlock()
 }
 
-func (c *Client) current() (pb.PluginClient, uint64) {
+func (c *Client) current() (*connection, uint64) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.rpc, c.gen
+	return c.conn, c.gen
+}
+
+// hostServices returns the broker id of the HostServices this host serves
+// to conn's process, starting them the first time.
+func (c *Client) hostServices(conn *connection) uint32 {
+	if conn.broker == nil {
+		return 0
+	}
+	conn.hostOnce.Do(func() {
+		conn.hostID = conn.broker.NextId()
+		go conn.broker.AcceptAndServe(conn.hostID, func(opts []grpc.ServerOption) *grpc.Server {
+			s := GRPCServer(opts)
+			pb.RegisterHostServicesServer(s, &hostServer{c: c})
+			return s
+		})
+	})
+	return conn.hostID
 }
 
 // Description is what a plugin says about itself.
@@ -54,8 +90,8 @@ type Description struct {
 // Describe asks the plugin for its name, version and components. The
 // returned definitions build components backed by this plugin process.
 func (c *Client) Describe(ctx context.Context) (*Description, error) {
-	rpc, _ := c.current()
-	r, err := rpc.Describe(ctx, &pb.DescribeRequest{}, CallOptions()...)
+	conn, _ := c.current()
+	r, err := conn.rpc.Describe(ctx, &pb.DescribeRequest{}, CallOptions()...)
 	if err != nil {
 		return nil, transport(err)
 	}
@@ -85,7 +121,12 @@ func transport(err error) error {
 
 func (c *Client) configure(ctx context.Context, kind sdk.Kind, name string, cfg sdk.Config) (sdk.Component, error) {
 	rm := &remote{c: c, kind: kind, name: name, cfg: cfg}
+	if cfg.HTTP != nil {
+		rm.handle = c.nextHandle.Add(1)
+		c.httpClients.Store(rm.handle, cfg.HTTP)
+	}
 	if _, _, err := rm.ensure(ctx); err != nil {
+		rm.forget()
 		return nil, err
 	}
 	switch kind {
@@ -94,32 +135,28 @@ func (c *Client) configure(ctx context.Context, kind sdk.Kind, name string, cfg 
 	case sdk.KindTransform:
 		return &remoteTransform{rm}, nil
 	case sdk.KindSink:
-		sk := remoteSink{rm}
-		switch caps := rm.capabilities(); {
-		case caps.GetInterpreter() && caps.GetDeliverer():
-			return &remoteSinkInterpreterDeliverer{sk}, nil
-		case caps.GetInterpreter():
-			return &remoteSinkInterpreter{sk}, nil
-		case caps.GetDeliverer():
-			return &remoteSinkDeliverer{sk}, nil
-		}
-		return &sk, nil
+		return &remoteSink{rm}, nil
 	}
+	rm.forget()
 	return nil, fmt.Errorf("unknown component kind %d", kind)
 }
 
-// remote is one component instance in the plugin process.
+// remote is one component instance in the plugin process. Its optional
+// abilities are data (the Capabilities the plugin reported when it
+// configured the instance), not Go types: the one type per kind implements
+// every optional method and answers sdk.As through Capabilities.
 type remote struct {
-	c    *Client
-	kind sdk.Kind
-	name string
-	cfg  sdk.Config
+	c      *Client
+	kind   sdk.Kind
+	name   string
+	cfg    sdk.Config
+	handle uint64 // of cfg.HTTP in c.httpClients; 0: none
 
 	mu   sync.Mutex
 	rpc  pb.PluginClient
 	id   string
 	gen  uint64
-	caps *pb.Capabilities
+	caps sdk.Capabilities
 	ok   bool
 }
 
@@ -127,35 +164,47 @@ type remote struct {
 // instance on the current process first when needed (the first call, or
 // the first after a restart).
 func (r *remote) ensure(ctx context.Context) (pb.PluginClient, string, error) {
-	rpc, gen := r.c.current()
+	conn, gen := r.c.current()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.ok && gen == r.gen {
 		return r.rpc, r.id, nil
 	}
-	resp, err := rpc.Configure(ctx, &pb.ConfigureRequest{Kind: pb.Kind(r.kind), Name: r.name, ValuesJson: r.cfg.Values, BaseDir: r.cfg.BaseDir,
-		Pipeline: r.cfg.Pipeline, InstanceName: r.cfg.Name}, CallOptions()...)
+	req := &pb.ConfigureRequest{Kind: pb.Kind(r.kind), Name: r.name, ValuesJson: r.cfg.Values, BaseDir: r.cfg.BaseDir,
+		Pipeline: r.cfg.Pipeline, InstanceName: r.cfg.Name}
+	if r.handle != 0 {
+		req.HostServices, req.HttpHandle = r.c.hostServices(conn), r.handle
+	}
+	resp, err := conn.rpc.Configure(ctx, req, CallOptions()...)
 	if err != nil {
 		return nil, "", transport(err)
 	}
 	if resp.Error != nil {
 		return nil, "", errorFromPB(resp.Error)
 	}
-	r.rpc, r.id, r.gen, r.caps, r.ok = rpc, resp.InstanceId, gen, resp.Capabilities, true
+	r.rpc, r.id, r.gen, r.caps, r.ok = conn.rpc, resp.InstanceId, gen, capabilitiesFromPB(resp.Capabilities), true
 	return r.rpc, r.id, nil
 }
 
 func (r *remote) call() []grpc.CallOption { return CallOptions() }
 
-func (r *remote) capabilities() *pb.Capabilities {
+// Capabilities reports what the plugin's component really implements.
+func (r *remote) Capabilities() sdk.Capabilities {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.caps
 }
 
+func (r *remote) forget() {
+	if r.handle != 0 {
+		r.c.httpClients.Delete(r.handle)
+	}
+}
+
 // Close closes the instance on the current process; one never configured
 // there has nothing to close.
 func (r *remote) Close(ctx context.Context) error {
+	r.forget()
 	_, gen := r.c.current()
 	r.mu.Lock()
 	rpc, id, live := r.rpc, r.id, r.ok && gen == r.gen
@@ -175,10 +224,10 @@ func (r *remote) Close(ctx context.Context) error {
 type remoteSource struct{ *remote }
 
 func (s *remoteSource) Methods() []string {
-	if m := s.capabilities().GetMethods(); len(m) > 0 {
+	if m := s.Capabilities().Methods; len(m) > 0 {
 		return m
 	}
-	return []string{"POST"}
+	return []string{http.MethodPost}
 }
 
 func (s *remoteSource) Receive(ctx context.Context, req *sdk.Request) (sdk.Receipt, error) {
@@ -222,7 +271,7 @@ func (t *remoteTransform) Transform(ctx context.Context, m sdk.Message) ([]sdk.M
 
 type remoteSink struct{ *remote }
 
-func (s *remoteSink) DefaultRateLimit() float64 { return s.capabilities().GetDefaultRateLimit() }
+func (s *remoteSink) DefaultRateLimit() float64 { return s.Capabilities().DefaultRateLimit }
 
 func (s *remoteSink) Render(ctx context.Context, m sdk.Message) (*sdk.Outbound, error) {
 	rpc, id, err := s.ensure(ctx)
@@ -242,7 +291,9 @@ func (s *remoteSink) Render(ctx context.Context, m sdk.Message) (*sdk.Outbound, 
 	return outboundFromPB(r.Outbound), nil
 }
 
-func (s *remoteSink) interpret(ctx context.Context, out *sdk.Outbound, resp *sdk.Response) sdk.Verdict {
+// Interpret asks the plugin to read an answer. Hosts call it only when
+// sdk.As reports an Interpreter.
+func (s *remoteSink) Interpret(ctx context.Context, out *sdk.Outbound, resp *sdk.Response) sdk.Verdict {
 	rpc, id, err := s.ensure(ctx)
 	if err != nil {
 		return sdk.Verdict{Outcome: sdk.Retry, Reason: err.Error()}
@@ -254,7 +305,9 @@ func (s *remoteSink) interpret(ctx context.Context, out *sdk.Outbound, resp *sdk
 	return verdictFromPB(r.Verdict)
 }
 
-func (s *remoteSink) deliver(ctx context.Context, m sdk.Message) error {
+// Deliver asks the plugin to deliver a message itself. Hosts call it only
+// when sdk.As reports a Deliverer.
+func (s *remoteSink) Deliver(ctx context.Context, m sdk.Message) error {
 	rpc, id, err := s.ensure(ctx)
 	if err != nil {
 		return err
@@ -266,33 +319,13 @@ func (s *remoteSink) deliver(ctx context.Context, m sdk.Message) error {
 	return errorFromPB(r.Error)
 }
 
-// The optional capabilities are separate types, so that the engine's type
-// assertions see exactly what the plugin's component implements.
-type (
-	remoteSinkInterpreter          struct{ remoteSink }
-	remoteSinkDeliverer            struct{ remoteSink }
-	remoteSinkInterpreterDeliverer struct{ remoteSink }
-)
-
-func (s *remoteSinkInterpreter) Interpret(ctx context.Context, o *sdk.Outbound, r *sdk.Response) sdk.Verdict {
-	return s.interpret(ctx, o, r)
-}
-func (s *remoteSinkDeliverer) Deliver(ctx context.Context, m sdk.Message) error {
-	return s.deliver(ctx, m)
-}
-func (s *remoteSinkInterpreterDeliverer) Interpret(ctx context.Context, o *sdk.Outbound, r *sdk.Response) sdk.Verdict {
-	return s.interpret(ctx, o, r)
-}
-func (s *remoteSinkInterpreterDeliverer) Deliver(ctx context.Context, m sdk.Message) error {
-	return s.deliver(ctx, m)
-}
-
 var (
-	_ sdk.Source       = (*remoteSource)(nil)
-	_ sdk.MethodLister = (*remoteSource)(nil)
-	_ sdk.Transform    = (*remoteTransform)(nil)
-	_ sdk.Sink         = (*remoteSink)(nil)
-	_ sdk.Pacer        = (*remoteSink)(nil)
-	_ sdk.Interpreter  = (*remoteSinkInterpreter)(nil)
-	_ sdk.Deliverer    = (*remoteSinkDeliverer)(nil)
+	_ sdk.Source             = (*remoteSource)(nil)
+	_ sdk.MethodLister       = (*remoteSource)(nil)
+	_ sdk.Transform          = (*remoteTransform)(nil)
+	_ sdk.Sink               = (*remoteSink)(nil)
+	_ sdk.Pacer              = (*remoteSink)(nil)
+	_ sdk.Interpreter        = (*remoteSink)(nil)
+	_ sdk.Deliverer          = (*remoteSink)(nil)
+	_ sdk.CapabilityReporter = (*remoteSink)(nil)
 )

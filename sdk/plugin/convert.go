@@ -143,6 +143,10 @@ func errorToPB(err error) *pb.Error {
 		}
 	case sdk.IsPermanent(err):
 		e.Kind = pb.Error_ERROR_KIND_PERMANENT
+	default:
+		if d, ok := sdk.RetryAfterOf(err); ok {
+			e.RetryAfterMs = max(d.Milliseconds(), 1)
+		}
 	}
 	return e
 }
@@ -169,7 +173,18 @@ func errorFromPB(e *pb.Error) error {
 		}
 		return ds
 	}
+	if e.RetryAfterMs > 0 {
+		return sdk.RetryAfter(base, time.Duration(e.RetryAfterMs)*time.Millisecond)
+	}
 	return base
+}
+
+func capabilitiesToPB(c sdk.Capabilities) *pb.Capabilities {
+	return &pb.Capabilities{Methods: c.Methods, Interpreter: c.Interpreter, Deliverer: c.Deliverer, DefaultRateLimit: c.DefaultRateLimit}
+}
+
+func capabilitiesFromPB(c *pb.Capabilities) sdk.Capabilities {
+	return sdk.Capabilities{Methods: c.GetMethods(), Interpreter: c.GetInterpreter(), Deliverer: c.GetDeliverer(), DefaultRateLimit: c.GetDefaultRateLimit()}
 }
 
 func typeToPB(t schema.Type) *pb.Type {

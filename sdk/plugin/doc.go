@@ -4,8 +4,12 @@
 //
 // A plugin's main calls Serve with its component definitions. The host
 // uses Client, whose Definitions build components that are plain sdk
-// Source, Transform and Sink values backed by the plugin process: to the
-// engine a plugin component and a built-in are the same type.
+// Source, Transform and Sink values backed by the plugin process (one Go
+// type per kind; what the plugin's component can do beyond its kind
+// travels as sdk.Capabilities): to the engine a plugin component and a
+// built-in are the same. The host's services (the egress-checked HTTP
+// client of sdk.Config) are served back to the plugin over go-plugin's
+// broker.
 //
 // It imports sdk, its generated protocol, go-plugin and gRPC; never core,
 // plugins or cmd.

@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -64,7 +65,7 @@ func ParseReattach(v string) (map[string]Reattach, error) {
 }
 
 // serveDebug serves in go-plugin's test mode and prints how to reattach.
-func serveDebug(name string, cfg *goplugin.ServeConfig) {
+func serveDebug(name string, cfg *goplugin.ServeConfig) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	ch := make(chan *goplugin.ReattachConfig, 1)
@@ -73,8 +74,7 @@ func serveDebug(name string, cfg *goplugin.ServeConfig) {
 	go goplugin.Serve(cfg)
 	rc := <-ch
 	if rc == nil {
-		fmt.Fprintln(os.Stderr, "hookferry plugin: debug serving failed")
-		os.Exit(1)
+		return errors.New("hookferry plugin: debug serving failed")
 	}
 	b, _ := json.Marshal(map[string]Reattach{name: {
 		Protocol: string(rc.Protocol), ProtocolVersion: rc.ProtocolVersion, Pid: rc.Pid,
@@ -83,4 +83,5 @@ func serveDebug(name string, cfg *goplugin.ServeConfig) {
 	fmt.Printf("%s='%s'\n", ReattachEnv, b)
 	fmt.Fprintln(os.Stderr, "hookferry plugin: serving for a debugger; set the line above in hookferry's environment. Ctrl-C stops.")
 	<-closed
+	return nil
 }

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -49,17 +50,26 @@ type ServeOpts struct {
 	Logger *slog.Logger
 }
 
-// Serve runs the plugin; call it from main. It returns when the host
-// disconnects. Run by hand (not by hookferry), it explains and exits.
-func Serve(opts ServeOpts) {
+// Serve runs the plugin; call it from main:
+//
+//	func main() {
+//		if err := plugin.Serve(plugin.ServeOpts{...}); err != nil {
+//			fmt.Fprintln(os.Stderr, err)
+//			os.Exit(1)
+//		}
+//	}
+//
+// It returns nil when the host disconnects, and an error when the
+// definitions are invalid or the binary was not started by hookferry
+// (run by hand, it says what it is instead of serving).
+func Serve(opts ServeOpts) error {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{ReplaceAttr: hclogShape}))
 	}
 	srv, err := newServer(opts.Name, opts.Version, opts.Components, log)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "hookferry plugin:", err)
-		os.Exit(1)
+		return fmt.Errorf("hookferry plugin %s: %w", opts.Name, err)
 	}
 	cfg := &goplugin.ServeConfig{
 		HandshakeConfig:  Handshake,
@@ -67,12 +77,21 @@ func Serve(opts ServeOpts) {
 		GRPCServer:       GRPCServer,
 	}
 	if os.Getenv(DebugEnv) != "" {
-		serveDebug(opts.Name, cfg)
-		return
+		return serveDebug(opts.Name, cfg)
 	}
-	go exitWithHost(os.Getppid())
+	if os.Getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue {
+		// go-plugin would print its own explanation and os.Exit(1).
+		return ErrNotStartedByHost
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go endWithHost(ctx, os.Getppid())
 	goplugin.Serve(cfg)
+	return nil
 }
+
+// ErrNotStartedByHost is Serve's answer when the binary is run by hand.
+var ErrNotStartedByHost = errors.New("this is a hookferry plugin: hookferry starts it (put it on the plugin path or declare it in a plugin block); to debug it, run it with " + DebugEnv + "=1")
 
 // hclogShape names slog's JSON fields the way hclog does (@level,
 // @message, @timestamp), so go-plugin re-logs each line through the host's
@@ -92,13 +111,22 @@ func hclogShape(groups []string, a slog.Attr) slog.Attr {
 	return a
 }
 
-// exitWithHost ends the plugin when the host process is gone (killed with
+// endWithHost ends the plugin when the host process is gone (killed with
 // SIGKILL, so it could not stop its plugins): the plugin is re-parented
-// and its parent pid changes.
-func exitWithHost(ppid int) {
+// and its parent pid changes. The host starts each plugin as the leader
+// of its own process group, so the plugin ends the group first: the
+// processes it started itself do not outlive it either.
+func endWithHost(ctx context.Context, ppid int) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
 	for {
-		time.Sleep(time.Second)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 		if os.Getppid() != ppid {
+			endProcessGroup()
 			os.Exit(0)
 		}
 	}
@@ -118,20 +146,35 @@ type GRPCPlugin struct {
 
 var _ goplugin.GRPCPlugin = (*GRPCPlugin)(nil)
 
-// GRPCServer registers the plugin's service (plugin side).
-func (p *GRPCPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
+// GRPCServer registers the plugin's service (plugin side); the broker
+// reaches the host's services.
+func (p *GRPCPlugin) GRPCServer(broker *goplugin.GRPCBroker, s *grpc.Server) error {
+	p.server.mu.Lock()
+	p.server.broker = broker
+	p.server.mu.Unlock()
 	pb.RegisterPluginServer(s, p.server)
 	return nil
 }
 
 // GRPCClient returns a *Client (host side).
-func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
-	return &Client{rpc: pb.NewPluginClient(c)}, nil
+func (p *GRPCPlugin) GRPCClient(_ context.Context, broker *goplugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return &Client{conn: &connection{rpc: pb.NewPluginClient(c), broker: broker}}, nil
 }
 
-// PluginSet is what the host hands go-plugin's client config.
+// ProtocolVersions are the plugin protocol versions a host built with
+// this SDK accepts, newest first. go-plugin offers them all to the plugin,
+// which picks the newest it speaks; a plugin that speaks none of them is
+// refused at start (see docs/plugins.md, Compatibility).
+var ProtocolVersions = []int{ProtocolVersion}
+
+// PluginSet is what the host hands go-plugin's client config: one entry
+// per accepted protocol version.
 func PluginSet() map[int]goplugin.PluginSet {
-	return map[int]goplugin.PluginSet{ProtocolVersion: {PluginName: &GRPCPlugin{}}}
+	set := make(map[int]goplugin.PluginSet, len(ProtocolVersions))
+	for _, v := range ProtocolVersions {
+		set[v] = goplugin.PluginSet{PluginName: &GRPCPlugin{}}
+	}
+	return set
 }
 
 // CallOptions raise the host side's message limits to match the plugin's.

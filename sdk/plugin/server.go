@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	goplugin "github.com/hashicorp/go-plugin"
+
 	pb "github.com/hookferry/hookferry/sdk/internal/proto/hookferry/v1"
 
 	"github.com/hookferry/hookferry/sdk"
@@ -25,10 +27,15 @@ type server struct {
 	mu        sync.Mutex
 	instances map[string]sdk.Component
 	next      atomic.Uint64
+
+	// broker reaches the host's services; nil in a server without one.
+	broker *goplugin.GRPCBroker
+	hosts  map[uint32]*hostClient // by broker id, dialled once each
 }
 
 func newServer(name, version string, defs []sdk.Definition, log *slog.Logger) (*server, error) {
-	s := &server{name: name, version: version, defs: map[pb.Kind]map[string]sdk.Definition{}, instances: map[string]sdk.Component{}, log: log}
+	s := &server{name: name, version: version, defs: map[pb.Kind]map[string]sdk.Definition{}, instances: map[string]sdk.Component{}, log: log,
+		hosts: map[uint32]*hostClient{}}
 	for _, d := range defs {
 		if err := d.Validate(); err != nil {
 			return nil, err
@@ -59,8 +66,16 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.C
 	if !ok {
 		return &pb.ConfigureResponse{Error: errorToPB(fmt.Errorf("this plugin has no %s %q", sdk.Kind(req.Kind), req.Name))}, nil
 	}
-	c, err := d.Build(ctx, sdk.Config{Values: req.ValuesJson, BaseDir: req.BaseDir, Pipeline: req.Pipeline, Name: req.InstanceName,
-		Logger: s.log.With("pipeline", req.Pipeline, sdk.Kind(req.Kind).String(), req.Name)})
+	cfg := sdk.Config{Values: req.ValuesJson, BaseDir: req.BaseDir, Pipeline: req.Pipeline, Name: req.InstanceName,
+		Logger: s.log.With("pipeline", req.Pipeline, sdk.Kind(req.Kind).String(), req.Name)}
+	if req.HttpHandle != 0 && req.HostServices != 0 {
+		host, err := s.hostServices(req.HostServices)
+		if err != nil {
+			return &pb.ConfigureResponse{Error: errorToPB(fmt.Errorf("host services: %w", err))}, nil
+		}
+		cfg.HTTP = host.httpClient(req.HttpHandle)
+	}
+	c, err := d.Build(ctx, cfg)
 	if err != nil {
 		return &pb.ConfigureResponse{Error: errorToPB(err)}, nil
 	}
@@ -68,16 +83,7 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.C
 	s.mu.Lock()
 	s.instances[id] = c
 	s.mu.Unlock()
-	caps := &pb.Capabilities{}
-	if ml, ok := c.(sdk.MethodLister); ok {
-		caps.Methods = ml.Methods()
-	}
-	_, caps.Interpreter = c.(sdk.Interpreter)
-	_, caps.Deliverer = c.(sdk.Deliverer)
-	if p, ok := c.(sdk.Pacer); ok {
-		caps.DefaultRateLimit = p.DefaultRateLimit()
-	}
-	return &pb.ConfigureResponse{InstanceId: id, Capabilities: caps}, nil
+	return &pb.ConfigureResponse{InstanceId: id, Capabilities: capabilitiesToPB(sdk.CapabilitiesOf(c))}, nil
 }
 
 func (s *server) instance(id string) (sdk.Component, error) {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"reflect"
 	"testing"
+	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
 
@@ -29,6 +31,10 @@ type Case struct {
 	Responses []*sdk.Response
 	// BadConfig, when set, must be refused with diagnostics on Configure.
 	BadConfig map[string]any
+	// HTTP is the host's HTTP client handed to the component (in-process
+	// directly, through the wire as the host's service); a test points it
+	// at a local server. Nil: requests fail with sdk.ErrNoHost.
+	HTTP *http.Client
 }
 
 // Serve starts the plugin protocol in-process for defs and returns the
@@ -53,6 +59,9 @@ func Conformance(t *testing.T, c Case) {
 	t.Helper()
 	ctx := context.Background()
 	def := c.Definition
+	if err := def.Validate(); err != nil {
+		t.Fatalf("definition: %v", err)
+	}
 	client := Serve(t, def)
 
 	desc, err := client.Describe(ctx)
@@ -71,7 +80,9 @@ func Conformance(t *testing.T, c Case) {
 	}
 
 	values, _ := json.Marshal(c.Config)
-	cfg := sdk.Config{Values: values, BaseDir: c.BaseDir, Pipeline: "conformance", Name: def.Name}
+	// Build checks the struct the constructor decodes into against the
+	// schema: a drift fails here.
+	cfg := sdk.Config{Values: values, BaseDir: c.BaseDir, Pipeline: "conformance", Name: def.Name, HTTP: c.HTTP}
 	local, err := def.Build(ctx, cfg)
 	if err != nil {
 		t.Fatalf("in-process build: %v", err)
@@ -91,6 +102,9 @@ func Conformance(t *testing.T, c Case) {
 		}
 	}
 
+	if lc, rc := sdk.CapabilitiesOf(local), sdk.CapabilitiesOf(remote); !reflect.DeepEqual(lc, rc) {
+		t.Errorf("capabilities through the wire %+v, in-process %+v", rc, lc)
+	}
 	switch def.Kind {
 	case sdk.KindSource:
 		checkSource(t, local.(sdk.Source), remote.(sdk.Source), c.Requests)
@@ -106,10 +120,10 @@ func Conformance(t *testing.T, c Case) {
 
 func checkSource(t *testing.T, local, remote sdk.Source, reqs []*sdk.Request) {
 	t.Helper()
-	if lm, ok := local.(sdk.MethodLister); ok {
-		if rm := remote.(sdk.MethodLister).Methods(); !reflect.DeepEqual(lm.Methods(), rm) {
-			t.Errorf("methods %v through the wire, %v in-process", rm, lm.Methods())
-		}
+	lm, lok := sdk.As[sdk.MethodLister](local)
+	rm, rok := sdk.As[sdk.MethodLister](remote)
+	if lok != rok || (lok && !reflect.DeepEqual(lm.Methods(), rm.Methods())) {
+		t.Errorf("method lister through the wire %v, in-process %v", rok, lok)
 	}
 	for i, req := range reqs {
 		lr, lerr := local.Receive(context.Background(), req)
@@ -167,20 +181,17 @@ func checkTransform(t *testing.T, local, remote sdk.Transform, msgs []sdk.Messag
 
 func checkSink(t *testing.T, local, remote sdk.Sink, msgs []sdk.Message, resps []*sdk.Response) {
 	t.Helper()
-	_, lDel := local.(sdk.Deliverer)
-	_, rDel := remote.(sdk.Deliverer)
-	_, lInt := local.(sdk.Interpreter)
-	_, rInt := remote.(sdk.Interpreter)
+	lDeliverer, lDel := sdk.As[sdk.Deliverer](local)
+	rDeliverer, rDel := sdk.As[sdk.Deliverer](remote)
+	lInterpreter, lInt := sdk.As[sdk.Interpreter](local)
+	rInterpreter, rInt := sdk.As[sdk.Interpreter](remote)
 	if lDel != rDel || lInt != rInt {
 		t.Fatalf("capabilities through the wire (deliverer %v, interpreter %v) differ from in-process (%v, %v)", rDel, rInt, lDel, lInt)
-	}
-	if lp, ok := local.(sdk.Pacer); ok && lp.DefaultRateLimit() != remote.(sdk.Pacer).DefaultRateLimit() {
-		t.Errorf("default rate limit differs through the wire")
 	}
 	var first *sdk.Outbound
 	for i, m := range msgs {
 		if lDel {
-			sameError(t, i, local.(sdk.Deliverer).Deliver(context.Background(), m), remote.(sdk.Deliverer).Deliver(context.Background(), m))
+			sameError(t, i, lDeliverer.Deliver(context.Background(), m), rDeliverer.Deliver(context.Background(), m))
 			continue
 		}
 		lo, lerr := local.Render(context.Background(), m)
@@ -198,8 +209,8 @@ func checkSink(t *testing.T, local, remote sdk.Sink, msgs []sdk.Message, resps [
 	}
 	if lInt && first != nil {
 		for i, r := range resps {
-			lv := local.(sdk.Interpreter).Interpret(context.Background(), first, r)
-			rv := remote.(sdk.Interpreter).Interpret(context.Background(), first, r)
+			lv := lInterpreter.Interpret(context.Background(), first, r)
+			rv := rInterpreter.Interpret(context.Background(), first, r)
 			if lv.Outcome != rv.Outcome || lv.Reason != rv.Reason || (lv.RetryAfter-rv.RetryAfter).Abs() > 2e9 {
 				t.Errorf("response %d: verdict %+v through the wire, %+v in-process", i, rv, lv)
 			}
@@ -215,6 +226,11 @@ func sameError(t *testing.T, i int, local, remote error) {
 	}
 	if local == nil {
 		return
+	}
+	ld, _ := sdk.RetryAfterOf(local)
+	rd, _ := sdk.RetryAfterOf(remote)
+	if ld.Truncate(time.Millisecond) != rd {
+		t.Errorf("input %d: retry after %v through the wire, %v in-process", i, rd, ld)
 	}
 	if sdk.IsPermanent(local) != sdk.IsPermanent(remote) {
 		t.Errorf("input %d: permanent=%v through the wire, %v in-process (%v)", i, sdk.IsPermanent(remote), sdk.IsPermanent(local), local)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -35,8 +36,9 @@ type Options struct {
 // Catalog resolves component types and builds components. It satisfies
 // config.Lookup.
 type Catalog struct {
-	ctx context.Context
-	log *slog.Logger
+	http *http.Client // host services: the egress-checked client components get
+	ctx  context.Context
+	log  *slog.Logger
 
 	mu       sync.Mutex
 	reg      *Registry
@@ -180,12 +182,17 @@ func (c *Catalog) Plugins() []*pluginhost.Plugin {
 	return append([]*pluginhost.Plugin(nil), c.plugins...)
 }
 
+// SetHTTP gives every component built from now on this client (the
+// host's egress policy) as its host HTTP service.
+func (c *Catalog) SetHTTP(hc *http.Client) { c.http = hc }
+
 // Build builds one component of cfg; a failure is a diagnostic at the
 // component's block (or the attribute the component names). The catalog
 // closes what it built in Close.
 func (c *Catalog) Build(ctx context.Context, cfg *config.Config, comp *config.Component) (sdk.Component, hcl.Diagnostics) {
 	cc := comp.Config
 	cc.Logger = c.log.With("pipeline", cc.Pipeline, comp.Kind.String(), comp.Type)
+	cc.HTTP = c.http
 	built, err := comp.Def.Build(ctx, cc)
 	if err != nil {
 		return nil, cfg.Diagnose(comp, err)

@@ -10,16 +10,14 @@ import (
 // MaxRetryAfter caps how long a destination may ask us to wait.
 const MaxRetryAfter = sdk.MaxRetryAfter
 
-// Classify is the default reading of an attempt's result: a transport
-// error retries unless it is permanent; a response is read by
+// Classify is the default reading of an attempt's result: an error
+// retries unless it is permanent, no sooner than an sdk.RetryAfter error
+// asks (sdk.ClassifyError); a response is read by
 // sdk.ClassifyResponse (2xx success; 408, 425, 429 and 5xx retry, 429 and
 // 503 honouring Retry-After; other statuses permanent).
 func Classify(resp *sdk.Response, err error, now time.Time) sdk.Verdict {
 	if err != nil {
-		if sdk.IsPermanent(err) {
-			return sdk.Verdict{Outcome: sdk.Fail, Reason: err.Error()}
-		}
-		return sdk.Verdict{Outcome: sdk.Retry, Reason: err.Error()}
+		return sdk.ClassifyError(err)
 	}
 	return sdk.ClassifyResponse(resp, now)
 }

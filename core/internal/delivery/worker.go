@@ -341,7 +341,7 @@ func (w *Worker) deliver(ctx context.Context, m sdk.Message) (sdk.Verdict, int, 
 			return sdk.Verdict{Outcome: sdk.Retry, Reason: "rate limit wait: " + err.Error()}, 0, nil
 		}
 	}
-	if dl, ok := s.Sink.(sdk.Deliverer); ok {
+	if dl, ok := sdk.As[sdk.Deliverer](s.Sink); ok {
 		err := dl.Deliver(ctx, m)
 		return Classify(&sdk.Response{StatusCode: http.StatusOK}, err, w.now()), 0, err
 	}
@@ -354,7 +354,7 @@ func (w *Worker) deliver(ctx context.Context, m sdk.Message) (sdk.Verdict, int, 
 	if resp != nil {
 		status = resp.StatusCode
 	}
-	if in, ok := s.Sink.(sdk.Interpreter); ok && err == nil {
+	if in, ok := sdk.As[sdk.Interpreter](s.Sink); ok && err == nil {
 		// The sink reads the answer and words the reason itself.
 		return in.Interpret(ctx, out, resp), status, nil
 	}

@@ -36,7 +36,7 @@ type Pipeline struct {
 
 // Methods lists the HTTP methods the source accepts.
 func (p *Pipeline) Methods() []string {
-	if ml, ok := p.Source.(sdk.MethodLister); ok {
+	if ml, ok := sdk.As[sdk.MethodLister](p.Source); ok {
 		return ml.Methods()
 	}
 	return []string{http.MethodPost}

@@ -6,7 +6,11 @@
 // past a few restarts a minute, and its components configure themselves
 // again; it records whether each process crashed or was stopped from
 // outside, and signals each restart so that waiting deliveries resume) and
-// kills them when the host stops.
+// kills them when the host stops. Each plugin runs as the leader of its own
+// process group, which is ended with it, so processes a plugin starts do
+// not outlive it (and the SDK's Serve ends the group itself when the host
+// is killed). A plugin built for a protocol version the host does not
+// accept fails at start with an *IncompatibleError naming both versions.
 //
 // It imports sdk and sdk/plugin; the components it hands the catalog are
 // plain sdk values.

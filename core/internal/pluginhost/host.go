@@ -12,7 +12,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -61,9 +64,9 @@ type Plugin struct {
 	desc   *sdkplugin.Description
 	mu     sync.Mutex
 	client *goplugin.Client
+	cmd    *exec.Cmd // nil when reattached
 	closed bool
 	done   chan struct{}
-	cmd    *exec.Cmd // nil when reattached
 	// gen counts restarts; restarted is closed (and replaced) on each.
 	gen       uint64
 	restarted chan struct{}
@@ -73,26 +76,28 @@ type Plugin struct {
 // Start runs the binary, checks its handshake and asks what it provides.
 func Start(ctx context.Context, spec Spec, log *slog.Logger) (*Plugin, error) {
 	p := &Plugin{spec: spec, log: log.With("plugin", spec.Name), done: make(chan struct{}), restarted: make(chan struct{}), crashed: map[uint64]bool{}}
-	client, conn, cmd, err := p.launch()
+	client, cmd, conn, err := p.launch()
 	if err != nil {
 		return nil, err
 	}
 	desc, err := conn.Describe(ctx)
 	if err != nil {
-		client.Kill()
+		p.kill(client, cmd)
 		return nil, fmt.Errorf("plugin %s: describe: %w", spec.Name, err)
 	}
-	if desc.ProtocolVersion != sdkplugin.ProtocolVersion {
-		client.Kill()
-		return nil, fmt.Errorf("plugin %s speaks protocol %d; this hookferry speaks %d", spec.Name, desc.ProtocolVersion, sdkplugin.ProtocolVersion)
+	if !slices.Contains(sdkplugin.ProtocolVersions, desc.ProtocolVersion) {
+		p.kill(client, cmd)
+		return nil, &IncompatibleError{Plugin: spec.Name, Path: spec.Path, PluginProtocol: desc.ProtocolVersion, HostProtocols: sdkplugin.ProtocolVersions}
 	}
-	p.client, p.conn, p.desc, p.cmd = client, conn, desc, cmd
+	p.client, p.cmd, p.conn, p.desc = client, cmd, conn, desc
 	p.log.Info("plugin started", "version", desc.Version, "sdk", desc.SDKVersion, "components", len(desc.Components), "pid", p.Pid())
 	go p.supervise()
 	return p, nil
 }
 
-func (p *Plugin) launch() (_ *goplugin.Client, _ *sdkplugin.Client, cmd *exec.Cmd, _ error) {
+// launch starts the process (cmd is nil when reattaching to one started by
+// hand) and connects to it.
+func (p *Plugin) launch() (*goplugin.Client, *exec.Cmd, *sdkplugin.Client, error) {
 	var secure *goplugin.SecureConfig
 	if p.spec.SHA256 != "" {
 		sum, err := hex.DecodeString(p.spec.SHA256)
@@ -109,6 +114,7 @@ func (p *Plugin) launch() (_ *goplugin.Client, _ *sdkplugin.Client, cmd *exec.Cm
 		Logger:           hclogToSlog(p.log),
 		GRPCDialOptions:  []grpc.DialOption{grpc.WithDefaultCallOptions(sdkplugin.CallOptions()...)},
 	}
+	var cmd *exec.Cmd
 	if p.spec.Reattach != nil {
 		// A plugin in debug mode may not report its protocol version;
 		// give go-plugin the unversioned set too.
@@ -117,29 +123,93 @@ func (p *Plugin) launch() (_ *goplugin.Client, _ *sdkplugin.Client, cmd *exec.Cm
 	} else {
 		cmd = exec.Command(p.spec.Path)
 		cmd.Env = []string{} // nothing of the host's environment (secrets) reaches the plugin
+		ownGroup(cmd)
 		cc.Cmd, cc.SkipHostEnv, cc.SecureConfig, cc.AutoMTLS = cmd, true, secure, true
 	}
 	client := goplugin.NewClient(cc)
 	rpc, err := client.Client()
 	if err != nil {
-		client.Kill()
+		p.kill(client, cmd)
 		if errors.Is(err, goplugin.ErrChecksumsDoNotMatch) {
 			return nil, nil, nil, fmt.Errorf("plugin %s (%s): %w; it was not run", p.spec.Name, p.spec.Path, ErrChecksum)
+		}
+		if v, ok := incompatibleVersion(err); ok {
+			return nil, nil, nil, &IncompatibleError{Plugin: p.spec.Name, Path: p.spec.Path, PluginProtocol: v, HostProtocols: sdkplugin.ProtocolVersions}
 		}
 		return nil, nil, nil, fmt.Errorf("plugin %s (%s): %w", p.spec.Name, p.spec.Path, err)
 	}
 	raw, err := rpc.Dispense(sdkplugin.PluginName)
 	if err != nil {
-		client.Kill()
+		p.kill(client, cmd)
 		return nil, nil, nil, fmt.Errorf("plugin %s: %w", p.spec.Name, err)
 	}
 	conn, ok := raw.(*sdkplugin.Client)
 	if !ok {
-		client.Kill()
+		p.kill(client, cmd)
 		return nil, nil, nil, fmt.Errorf("plugin %s: unexpected client %T", p.spec.Name, raw)
 	}
-	return client, conn, cmd, nil
+	return client, cmd, conn, nil
 }
+
+// kill stops a plugin process and, when the host started it, whatever
+// processes it started (its process group).
+func (p *Plugin) kill(client *goplugin.Client, cmd *exec.Cmd) {
+	client.Kill()
+	endGroup(groupOf(cmd))
+}
+
+// groupOf is the process group a started plugin leads (its pid), or 0.
+func groupOf(cmd *exec.Cmd) int {
+	if cmd == nil || cmd.Process == nil {
+		return 0
+	}
+	return cmd.Process.Pid
+}
+
+// IncompatibleError is a plugin built for a protocol version this host
+// does not speak (an older or a newer SDK).
+type IncompatibleError struct {
+	Plugin, Path   string
+	PluginProtocol int
+	HostProtocols  []int
+}
+
+func (e *IncompatibleError) Error() string {
+	hint := "rebuild the plugin with an SDK that speaks one of these versions"
+	if len(e.HostProtocols) > 0 && e.PluginProtocol > slices.Max(e.HostProtocols) {
+		hint = "the plugin is newer than this hookferry: upgrade hookferry, or use a plugin release built for protocol " + fmt.Sprint(slices.Max(e.HostProtocols))
+	} else if len(e.HostProtocols) > 0 {
+		hint = "the plugin is older than this hookferry: rebuild it with a current SDK (github.com/hookferry/hookferry/sdk)"
+	}
+	return fmt.Sprintf("plugin %s (%s) speaks hookferry plugin protocol %d; this hookferry accepts protocol %s: %s",
+		e.Plugin, e.Path, e.PluginProtocol, joinInts(e.HostProtocols), hint)
+}
+
+// ErrIncompatible is matched by every *IncompatibleError.
+var ErrIncompatible = errors.New("incompatible plugin protocol")
+
+func (e *IncompatibleError) Is(target error) bool { return target == ErrIncompatible }
+
+func joinInts(vs []int) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, " or ")
+}
+
+// incompatibleVersion reads go-plugin's version mismatch ("incompatible API
+// version with plugin. Plugin version: N, Client versions: [...]").
+func incompatibleVersion(err error) (int, bool) {
+	m := versionMismatch.FindStringSubmatch(err.Error())
+	if m == nil {
+		return 0, false
+	}
+	v, convErr := strconv.Atoi(m[1])
+	return v, convErr == nil
+}
+
+var versionMismatch = regexp.MustCompile(`(?i)incompatible API version with plugin\. Plugin version: (-?\d+)`)
 
 // supervise restarts the process when it dies: after 250ms while it has
 // restarted fewer than MaxRestartsPerMinute times in the last minute, then
@@ -153,7 +223,7 @@ func (p *Plugin) supervise() {
 	for {
 		time.Sleep(100 * time.Millisecond)
 		p.mu.Lock()
-		closed, client := p.closed, p.client
+		closed, client, cmd := p.closed, p.client, p.cmd
 		p.mu.Unlock()
 		if closed {
 			return
@@ -163,6 +233,7 @@ func (p *Plugin) supervise() {
 			continue
 		}
 		p.noteExit()
+		endGroup(groupOf(cmd)) // what the dead process started dies with it
 		if p.spec.Reattach != nil {
 			p.log.Error("the plugin being debugged exited; it is not restarted (start it again, then hookferry)")
 			return
@@ -187,7 +258,7 @@ func (p *Plugin) supervise() {
 		}
 		p.mu.Unlock()
 		restarts = append(restarts, time.Now())
-		newClient, conn, cmd, err := p.launch()
+		newClient, newCmd, conn, err := p.launch()
 		if err != nil {
 			p.log.Error("plugin restart failed", "error", err)
 			continue
@@ -195,10 +266,10 @@ func (p *Plugin) supervise() {
 		p.mu.Lock()
 		if p.closed {
 			p.mu.Unlock()
-			newClient.Kill()
+			p.kill(newClient, newCmd)
 			return
 		}
-		p.client, p.cmd = newClient, cmd
+		p.client, p.cmd = newClient, newCmd
 		p.conn.Swap(conn)
 		p.gen++
 		close(p.restarted)
@@ -318,9 +389,9 @@ func (p *Plugin) Close() {
 		return
 	}
 	p.closed = true
-	client := p.client
+	client, cmd := p.client, p.cmd
 	p.mu.Unlock()
-	client.Kill()
+	p.kill(client, cmd)
 	<-p.done
 }
 

@@ -163,7 +163,7 @@ func runCase(ctx context.Context, f *File, c *Case, l *Loaded, opts Options) (re
 		return res
 	}
 	if c.Request.Sign {
-		signer, ok := p.Source.(sdk.Signer)
+		signer, ok := sdk.As[sdk.Signer](p.Source)
 		if !ok {
 			fail("sign = true, but source %q cannot sign requests", p.SourceType)
 			return res
@@ -306,7 +306,7 @@ func buildRequest(f *File, c *Case, p *Pipeline, opts Options) (*sdk.Request, er
 // get, the outcome, and the event that would be stored.
 func receive(ctx context.Context, p *Pipeline, req *sdk.Request) (int, string, *sdk.Event) {
 	methods := []string{http.MethodPost}
-	if lister, ok := p.Source.(sdk.MethodLister); ok {
+	if lister, ok := sdk.As[sdk.MethodLister](p.Source); ok {
 		methods = lister.Methods()
 	}
 	if !contains(methods, req.Method) {

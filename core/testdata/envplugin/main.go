@@ -6,11 +6,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 
 	"github.com/hookferry/hookferry/sdk"
 	"github.com/hookferry/hookferry/sdk/plugin"
+	"github.com/hookferry/hookferry/sdk/schema"
 )
 
 type envTransform struct{}
@@ -28,8 +30,12 @@ func (envTransform) Transform(_ context.Context, m sdk.Message) ([]sdk.Message, 
 func (envTransform) Close(context.Context) error { return nil }
 
 func main() {
-	plugin.Serve(plugin.ServeOpts{Name: "env", Version: "test", Components: []sdk.Definition{{
-		Kind: sdk.KindTransform, Name: "env", Description: "returns the environment variable names it sees",
-		New: func(context.Context, sdk.Config) (sdk.Component, error) { return envTransform{}, nil },
-	}}})
+	err := plugin.Serve(plugin.ServeOpts{Name: "env", Version: "test", Components: []sdk.Definition{
+		sdk.DefineTransform("env", "returns the environment variable names it sees", schema.Block{},
+			func(context.Context, sdk.Config) (envTransform, error) { return envTransform{}, nil }),
+	}})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 }

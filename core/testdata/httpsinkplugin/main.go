@@ -4,11 +4,17 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/hookferry/hookferry/plugins/sinks/http"
 	"github.com/hookferry/hookferry/sdk"
 	"github.com/hookferry/hookferry/sdk/plugin"
 )
 
 func main() {
-	plugin.Serve(plugin.ServeOpts{Name: "httpsink", Version: "bench", Components: []sdk.Definition{http.Definition()}})
+	if err := plugin.Serve(plugin.ServeOpts{Name: "httpsink", Version: "bench", Components: []sdk.Definition{http.Definition()}}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 }

@@ -1,7 +1,9 @@
 // Command hookferry-plugin-mattermost is a complete third-party hookferry
 // plugin: a "mattermost" sink that posts messages to a Mattermost incoming
-// webhook. It imports only github.com/hookferry/hookferry/sdk (and its
-// sub-packages), exactly as a plugin in its own repository would.
+// webhook, or through the REST API (its channel lookup uses the host's
+// HTTP client, so hookferry's egress policy applies). It is a module of its
+// own requiring only github.com/hookferry/hookferry/sdk, exactly as a
+// plugin in its own repository would.
 //
-//	go build -o hookferry-plugin-mattermost ./plugins/examples/mattermost
+//	cd plugins/examples/mattermost && go build -o hookferry-plugin-mattermost .
 package main

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/hookferry/hookferry/sdk"
 	"github.com/hookferry/hookferry/sdk/plugin"
 )
@@ -9,9 +12,13 @@ import (
 var version = "0.1.0"
 
 func main() {
-	plugin.Serve(plugin.ServeOpts{
+	err := plugin.Serve(plugin.ServeOpts{
 		Name:       "mattermost",
 		Version:    version,
 		Components: []sdk.Definition{Definition()},
 	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 }

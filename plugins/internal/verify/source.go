@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/hookferry/hookferry/sdk"
@@ -11,12 +12,12 @@ import (
 // Definition describes a signing source whose configuration is a secret
 // list and, when tolerance is positive, a timestamp tolerance with that
 // default.
-func Definition(name, description, secretsDescription string, tolerance time.Duration, newFn func(context.Context, sdk.Config) (sdk.Component, error)) sdk.Definition {
+func Definition[S sdk.Source](name, description, secretsDescription string, tolerance time.Duration, newSource func(context.Context, sdk.Config) (S, error)) sdk.Definition {
 	attrs := []schema.Attribute{SecretsAttribute(secretsDescription)}
 	if tolerance > 0 {
 		attrs = append(attrs, schema.Attribute{Name: "tolerance", Type: schema.String, Default: tolerance.String(), Description: "How far the signed timestamp may be from now, either way; at most 1h."})
 	}
-	return sdk.Definition{Kind: sdk.KindSource, Name: name, Description: description, Schema: schema.Block{Attributes: attrs}, New: newFn}
+	return sdk.DefineSource(name, description, schema.Block{Attributes: attrs}, newSource)
 }
 
 // Settings are a signing source's decoded configuration.
@@ -25,13 +26,29 @@ type Settings struct {
 	Tolerance time.Duration // zero when the source has none
 }
 
+// secretsConfig is the configuration of a source without a timestamp;
+// toleranceConfig of one with (Definition's tolerance > 0). Each matches
+// its schema exactly, as sdk.Config.Decode checks.
+type (
+	secretsConfig struct {
+		Secrets []sdk.Secret `json:"secrets"`
+	}
+	toleranceConfig struct {
+		secretsConfig
+		Tolerance string `json:"tolerance"`
+	}
+)
+
 // Decode reads and checks secrets (and tolerance, when present).
 func Decode(cfg sdk.Config) (Settings, error) {
-	var c struct {
-		Secrets   []sdk.Secret `json:"secrets"`
-		Tolerance string       `json:"tolerance"`
+	var c toleranceConfig
+	var present map[string]json.RawMessage
+	_ = json.Unmarshal(cfg.Values, &present)
+	target := any(&c)
+	if _, ok := present["tolerance"]; !ok {
+		target = &c.secretsConfig
 	}
-	if err := cfg.Decode(&c); err != nil {
+	if err := cfg.Decode(target); err != nil {
 		return Settings{}, err
 	}
 	var s Settings

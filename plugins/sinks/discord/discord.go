@@ -26,18 +26,15 @@ const (
 
 // Definition describes the discord sink.
 func Definition() sdk.Definition {
-	return sdk.Definition{
-		Kind:        sdk.KindSink,
-		Name:        Name,
-		Description: "Posts messages to a Discord webhook. The transform's output is the message (content, embeds, username...); a string becomes content.",
-		Schema: schema.Block{Attributes: []schema.Attribute{
+	return sdk.DefineSink(Name,
+		"Posts messages to a Discord webhook. The transform's output is the message (content, embeds, username...); a string becomes content.",
+		schema.Block{Attributes: []schema.Attribute{
 			{Name: "webhook_url", Type: schema.String, Required: true, Sensitive: true, Description: "Discord webhook URL."},
 			{Name: "wait", Type: schema.Bool, Default: false, Description: "Add ?wait=true: Discord confirms the message was saved (answers 200 instead of 204)."},
 			{Name: "thread_id", Type: schema.String, Description: "Post into this thread of the webhook's channel."},
 			{Name: "timeout", Type: schema.String, Default: "10s", Description: "Deadline of one attempt."},
 		}},
-		New: func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) },
-	}
+		New)
 }
 
 // Sink posts to Discord.

@@ -69,6 +69,10 @@ func (a *appAuth) Token(ctx context.Context) (string, error) {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode != http.StatusCreated {
 		err := fmt.Errorf("github app: token exchange answered %d: %.200s", resp.StatusCode, body)
+		// A rate limit waits exactly as the same answer from the API does.
+		if v, limited := rateLimited(&sdk.Response{StatusCode: resp.StatusCode, Header: sdkHeader(resp.Header)}, now); limited {
+			return "", sdk.RetryAfter(fmt.Errorf("%s: %w", v.Reason, err), v.RetryAfter)
+		}
 		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusNotFound {
 			return "", sdk.Permanent(err) // wrong app id, key or installation
 		}
@@ -83,6 +87,16 @@ func (a *appAuth) Token(ctx context.Context) (string, error) {
 	}
 	a.token, a.expires = tok.Token, tok.ExpiresAt
 	return a.token, nil
+}
+
+func sdkHeader(h http.Header) sdk.Header {
+	out := make(sdk.Header, len(h))
+	for k, vs := range h {
+		for _, v := range vs {
+			out.Add(k, v)
+		}
+	}
+	return out
 }
 
 // forget drops the cached token (GitHub rejected it: revoked).

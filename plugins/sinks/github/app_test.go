@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -27,6 +28,8 @@ type fakeGitHub struct {
 	mu        sync.Mutex
 	exchanges int
 	lifetime  time.Duration
+	// refuse, when set, answers the exchange instead (a rate limit).
+	refuse func(w http.ResponseWriter) bool
 }
 
 func newFakeGitHub(t *testing.T, pub *rsa.PublicKey) *fakeGitHub {
@@ -34,6 +37,12 @@ func newFakeGitHub(t *testing.T, pub *rsa.PublicKey) *fakeGitHub {
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/app/installations/42/access_tokens" || r.Method != http.MethodPost {
 			http.Error(w, "unexpected", 404)
+			return
+		}
+		f.mu.Lock()
+		refuse := f.refuse
+		f.mu.Unlock()
+		if refuse != nil && refuse(w) {
 			return
 		}
 		raw := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -62,17 +71,111 @@ func pemKey(t *testing.T) (*rsa.PrivateKey, string) {
 	return key, string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
 }
 
+// recorder is the host's HTTP client in these tests: it counts what goes
+// through it.
+type recorder struct {
+	mu   sync.Mutex
+	urls []string
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.urls = append(r.urls, req.URL.String())
+	r.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(req)
+}
+
 func appSink(t *testing.T, apiURL, key string) *Sink {
+	t.Helper()
+	return appSinkWith(t, apiURL, key, &http.Client{Transport: &recorder{}})
+}
+
+func appSinkWith(t *testing.T, apiURL, key string, hc *http.Client) *Sink {
 	t.Helper()
 	b, _ := json.Marshal(map[string]any{
 		"repository": "o/r", "action": "repository_dispatch", "api_url": apiURL, "timeout": "5s",
 		"app": map[string]any{"app_id": 7, "installation_id": 42, "private_key": key},
 	})
-	s, err := New(context.Background(), sdk.Config{Values: b})
+	s, err := New(context.Background(), sdk.Config{Values: b, HTTP: hc})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestAppTokenExchangeUsesTheHostsClient: the exchange goes through the
+// client the host gives (sdk.Config.HTTP, under its egress policy), and
+// without a host it is refused rather than sent around the policy.
+func TestAppTokenExchangeUsesTheHostsClient(t *testing.T) {
+	key, keyPEM := pemKey(t)
+	gh := newFakeGitHub(t, &key.PublicKey)
+	rec := &recorder{}
+	s := appSinkWith(t, gh.URL, keyPEM, &http.Client{Transport: rec})
+	msg := sdk.Message{Body: []byte(`{"event_type":"x"}`), ContentType: sdk.ContentTypeJSON}
+	if _, err := s.Render(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.urls) != 1 || rec.urls[0] != gh.URL+"/app/installations/42/access_tokens" {
+		t.Fatalf("requests through the host's client: %v", rec.urls)
+	}
+
+	hostless := appSinkWith(t, gh.URL, keyPEM, nil)
+	_, err := hostless.Render(context.Background(), msg)
+	if !errors.Is(err, sdk.ErrNoHost) || !sdk.IsPermanent(err) {
+		t.Fatalf("without a host: err = %v, want sdk.ErrNoHost, permanent", err)
+	}
+	if gh.exchanges != 1 {
+		t.Fatalf("%d exchanges reached GitHub, want 1", gh.exchanges)
+	}
+}
+
+// TestAppTokenExchangeRateLimitRetriesLater: a 403 or 429 rate-limit
+// answer to the exchange is retried no sooner than GitHub asks, as the
+// same answer from the API would be; a plain 403 stays permanent.
+func TestAppTokenExchangeRateLimitRetriesLater(t *testing.T) {
+	key, keyPEM := pemKey(t)
+	gh := newFakeGitHub(t, &key.PublicKey)
+	s := appSink(t, gh.URL, keyPEM)
+	now := time.Unix(1_800_000_000, 0)
+	s.app.now = func() time.Time { return now }
+	msg := sdk.Message{Body: []byte(`{"event_type":"x"}`), ContentType: sdk.ContentTypeJSON}
+	tests := []struct {
+		name      string
+		status    int
+		header    map[string]string
+		permanent bool
+		after     time.Duration
+	}{
+		{"secondary limit 429", 429, map[string]string{"Retry-After": "30"}, false, 30 * time.Second},
+		{"secondary limit 403", 403, map[string]string{"Retry-After": "90"}, false, 90 * time.Second},
+		{"primary limit", 403, map[string]string{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": fmt.Sprint(now.Add(5 * time.Minute).Unix())}, false, 5 * time.Minute},
+		{"429 without a hint", 429, nil, false, time.Minute},
+		{"forbidden", 403, nil, true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gh.mu.Lock()
+			gh.refuse = func(w http.ResponseWriter) bool {
+				for k, v := range tt.header {
+					w.Header().Set(k, v)
+				}
+				http.Error(w, `{"message":"no"}`, tt.status)
+				return true
+			}
+			gh.mu.Unlock()
+			_, err := s.Render(context.Background(), msg)
+			if err == nil || sdk.IsPermanent(err) != tt.permanent {
+				t.Fatalf("err = %v, want permanent %v", err, tt.permanent)
+			}
+			after, ok := sdk.RetryAfterOf(err)
+			if ok != !tt.permanent || after != tt.after {
+				t.Fatalf("retry after %v (%v), want %v", after, ok, tt.after)
+			}
+			if v := sdk.ClassifyError(err); !tt.permanent && (v.Outcome != sdk.Retry || v.RetryAfter != tt.after) {
+				t.Fatalf("classified as %+v", v)
+			}
+		})
+	}
 }
 
 func TestAppInstallationToken(t *testing.T) {

@@ -40,11 +40,9 @@ var actions = map[string]struct {
 
 // Definition describes the github sink.
 func Definition() sdk.Definition {
-	return sdk.Definition{
-		Kind:        sdk.KindSink,
-		Name:        Name,
-		Description: "Calls the GitHub REST API for one repository: repository_dispatch, issue_comment, create_issue or commit_status, with fields from the transform's output.",
-		Schema: schema.Block{Attributes: []schema.Attribute{
+	return sdk.DefineSink(Name,
+		"Calls the GitHub REST API for one repository: repository_dispatch, issue_comment, create_issue or commit_status, with fields from the transform's output.",
+		schema.Block{Attributes: []schema.Attribute{
 			{Name: "token", Type: schema.String, Sensitive: true, Description: "A token with access to the repository (sent as Authorization: Bearer). Either this or an app block."},
 			{Name: "repository", Type: schema.String, Required: true, Description: "owner/repo"},
 			{Name: "action", Type: schema.String, Required: true, Description: "repository_dispatch, issue_comment, create_issue or commit_status."},
@@ -61,8 +59,7 @@ func Definition() sdk.Definition {
 				},
 			},
 		}}},
-		New: func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) },
-	}
+		New)
 }
 
 // Sink calls the GitHub API.
@@ -116,8 +113,10 @@ func New(_ context.Context, cfg sdk.Config) (*Sink, error) {
 		if c.App.AppID <= 0 || c.App.InstallationID <= 0 {
 			diags = append(diags, sdk.Diagnostic{Summary: "Invalid app ids", Detail: "app_id and installation_id are positive numbers.", Attribute: "app.app_id"})
 		}
+		// The token exchange goes through the host's HTTP client, so the
+		// egress policy applies to it as to every delivery.
 		s.app = &appAuth{appID: strconv.FormatInt(c.App.AppID, 10), installationID: c.App.InstallationID, key: key,
-			apiURL: s.apiURL, hc: &http.Client{Timeout: 10 * time.Second}, now: time.Now}
+			apiURL: s.apiURL, hc: cfg.HTTPClient(), now: time.Now}
 	}
 	owner, repo, ok := strings.Cut(c.Repository, "/")
 	if !ok || owner == "" || repo == "" || strings.Contains(repo, "/") {
@@ -220,23 +219,14 @@ func (s *Sink) Interpret(_ context.Context, _ *sdk.Outbound, r *sdk.Response) sd
 		s.app.forget()
 		return sdk.Verdict{Outcome: sdk.Retry, Reason: "github: installation token rejected; a new one will be fetched"}
 	}
-	if r.StatusCode == http.StatusForbidden || r.StatusCode == http.StatusTooManyRequests {
-		// Primary limit: no requests left until the reset time.
-		if r.Header.Get("x-ratelimit-remaining") == "0" {
-			v := sdk.Verdict{Outcome: sdk.Retry, Reason: "github: rate limit exhausted"}
-			if reset, err := strconv.ParseInt(r.Header.Get("x-ratelimit-reset"), 10, 64); err == nil {
-				v.RetryAfter = min(max(time.Unix(reset, 0).Sub(now), 0), sdk.MaxRetryAfter)
-			}
-			return v
-		}
-		// Secondary limit.
-		if d, ok := sdk.ParseRetryAfter(r.Header.Get("retry-after"), now); ok {
-			return sdk.Verdict{Outcome: sdk.Retry, RetryAfter: d, Reason: "github: secondary rate limit"}
-		}
-		if isSecondaryLimit(r) {
-			// No time given: at least a minute, longer while it persists.
-			return sdk.Verdict{Outcome: sdk.Retry, RetryAfter: s.secondary.next(), Reason: "github: secondary rate limit"}
-		}
+	if (r.StatusCode == http.StatusForbidden || r.StatusCode == http.StatusTooManyRequests) && isSecondaryLimit(r) &&
+		r.Header.Get("retry-after") == "" && r.Header.Get("x-ratelimit-remaining") != "0" {
+		// A secondary limit that names no time: at least a minute, longer
+		// while it persists.
+		return sdk.Verdict{Outcome: sdk.Retry, RetryAfter: s.secondary.next(), Reason: "github: secondary rate limit"}
+	}
+	if v, limited := rateLimited(r, now); limited {
+		return v
 	}
 	s.secondary.reset()
 	v := sdk.ClassifyResponse(r, now)
@@ -249,6 +239,30 @@ func (s *Sink) Interpret(_ context.Context, _ *sdk.Outbound, r *sdk.Response) sd
 		}
 	}
 	return v
+}
+
+// rateLimited reads GitHub's rate-limit answers (403 or 429), from the
+// API or from the App token exchange alike.
+func rateLimited(r *sdk.Response, now time.Time) (sdk.Verdict, bool) {
+	if r.StatusCode != http.StatusForbidden && r.StatusCode != http.StatusTooManyRequests {
+		return sdk.Verdict{}, false
+	}
+	// Primary limit: no requests left until the reset time.
+	if r.Header.Get("x-ratelimit-remaining") == "0" {
+		v := sdk.Verdict{Outcome: sdk.Retry, Reason: "github: rate limit exhausted"}
+		if reset, err := strconv.ParseInt(r.Header.Get("x-ratelimit-reset"), 10, 64); err == nil {
+			v.RetryAfter = min(max(time.Unix(reset, 0).Sub(now), 0), sdk.MaxRetryAfter)
+		}
+		return v, true
+	}
+	// Secondary limit.
+	if d, ok := sdk.ParseRetryAfter(r.Header.Get("retry-after"), now); ok {
+		return sdk.Verdict{Outcome: sdk.Retry, RetryAfter: d, Reason: "github: secondary rate limit"}, true
+	}
+	if r.StatusCode == http.StatusTooManyRequests {
+		return sdk.Verdict{Outcome: sdk.Retry, RetryAfter: time.Minute, Reason: "github: rate limited"}, true
+	}
+	return sdk.Verdict{}, false
 }
 
 // Close does nothing.

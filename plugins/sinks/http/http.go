@@ -22,11 +22,9 @@ const DefaultSinkTimeout = 10 * time.Second
 
 // Definition describes the http sink.
 func Definition() sdk.Definition {
-	return sdk.Definition{
-		Kind:        sdk.KindSink,
-		Name:        Name,
-		Description: "Sends each message to a URL: JSON bodies as application/json, strings as text/plain.",
-		Schema: schema.Block{
+	return sdk.DefineSink(Name,
+		"Sends each message to a URL: JSON bodies as application/json, strings as text/plain.",
+		schema.Block{
 			Attributes: []schema.Attribute{
 				{Name: "url", Type: schema.String, Required: true, Sensitive: true, Description: "Destination URL (http or https). Treated as a secret: URLs often carry tokens."},
 				{Name: "method", Type: schema.String, Default: "POST", Description: "HTTP method: POST, PUT or PATCH."},
@@ -43,8 +41,7 @@ func Definition() sdk.Definition {
 				},
 			}},
 		},
-		New: func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return NewSink(ctx, cfg) },
-	}
+		NewSink)
 }
 
 type sinkConfig struct {

@@ -19,16 +19,14 @@ const Name = "log"
 // from it shares w and a lock, so lines never interleave.
 func Definition(w io.Writer) sdk.Definition {
 	shared := &writer{w: w}
-	return sdk.Definition{
-		Kind:        sdk.KindSink,
-		Name:        Name,
-		Description: "Writes each message as one JSON line to standard output.",
-		Schema: schema.Block{
+	return sdk.DefineSink(Name,
+		"Writes each message as one JSON line to standard output.",
+		schema.Block{
 			Attributes: []schema.Attribute{
 				{Name: "include_headers", Type: schema.Bool, Default: false, Description: "Also print the headers transforms set."},
 			},
 		},
-		New: func(_ context.Context, cfg sdk.Config) (sdk.Component, error) {
+		func(_ context.Context, cfg sdk.Config) (*Sink, error) {
 			var c struct {
 				IncludeHeaders bool `json:"include_headers"`
 			}
@@ -36,8 +34,7 @@ func Definition(w io.Writer) sdk.Definition {
 				return nil, err
 			}
 			return &Sink{out: shared, pipeline: cfg.Pipeline, name: cfg.Name, headers: c.IncludeHeaders}, nil
-		},
-	}
+		})
 }
 
 type writer struct {

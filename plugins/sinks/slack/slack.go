@@ -21,19 +21,16 @@ const DefaultAPIURL = "https://slack.com/api"
 
 // Definition describes the slack sink.
 func Definition() sdk.Definition {
-	return sdk.Definition{
-		Kind:        sdk.KindSink,
-		Name:        Name,
-		Description: "Posts messages to Slack: an incoming webhook (webhook_url), or chat.postMessage (token, channel). The transform's output is the message (text, blocks, attachments, thread_ts...).",
-		Schema: schema.Block{Attributes: []schema.Attribute{
+	return sdk.DefineSink(Name,
+		"Posts messages to Slack: an incoming webhook (webhook_url), or chat.postMessage (token, channel). The transform's output is the message (text, blocks, attachments, thread_ts...).",
+		schema.Block{Attributes: []schema.Attribute{
 			{Name: "webhook_url", Type: schema.String, Sensitive: true, Description: "Incoming webhook URL. Either this, or token and channel."},
 			{Name: "token", Type: schema.String, Sensitive: true, Description: "Bot token (xoxb-...) for chat.postMessage."},
 			{Name: "channel", Type: schema.String, Description: "Channel id or name for chat.postMessage; a message's own channel wins."},
 			{Name: "api_url", Type: schema.String, Default: DefaultAPIURL, Description: "Web API base URL."},
 			{Name: "timeout", Type: schema.String, Default: "10s", Description: "Deadline of one attempt."},
 		}},
-		New: func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) },
-	}
+		New)
 }
 
 // Sink posts to Slack.

@@ -26,8 +26,7 @@ const (
 func Definition() sdk.Definition {
 	return verify.Definition(Name,
 		"GitHub webhooks: verifies X-Hub-Signature-256, event type from X-GitHub-Event and the action, id from X-GitHub-Delivery.",
-		"Webhook secrets; any one matching is accepted (list two while rotating).", 0,
-		func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) })
+		"Webhook secrets; any one matching is accepted (list two while rotating).", 0, New)
 }
 
 // Source verifies GitHub deliveries.

@@ -32,8 +32,7 @@ const (
 func Definition() sdk.Definition {
 	d := verify.Definition(Name,
 		"GitLab webhooks: checks X-Gitlab-Token; type from object_kind and action; id from Idempotency-Key or X-Gitlab-Event-UUID.",
-		"Secret tokens; any one matching is accepted (list two while rotating).", 0,
-		func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) })
+		"Secret tokens; any one matching is accepted (list two while rotating).", 0, New)
 	d.Schema = withSigning(d.Schema)
 	return d
 }

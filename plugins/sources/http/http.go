@@ -22,11 +22,9 @@ const Name = "http"
 
 // Definition describes the http source.
 func Definition() sdk.Definition {
-	return sdk.Definition{
-		Kind:        sdk.KindSource,
-		Name:        Name,
-		Description: "Accepts any request on its path, optionally checking a shared token.",
-		Schema: schema.Block{
+	return sdk.DefineSource(Name,
+		"Accepts any request on its path, optionally checking a shared token.",
+		schema.Block{
 			Attributes: []schema.Attribute{
 				{Name: "methods", Type: schema.List(schema.String), Default: []any{"POST"}, Description: "HTTP methods accepted; others get 405."},
 				{Name: "type_header", Type: schema.String, Description: "Header whose value becomes the event type (e.g. X-Event-Type)."},
@@ -59,8 +57,7 @@ func Definition() sdk.Definition {
 				},
 			}},
 		},
-		New: func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return NewSource(ctx, cfg) },
-	}
+		NewSource)
 }
 
 type sourceConfig struct {

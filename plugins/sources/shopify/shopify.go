@@ -39,8 +39,7 @@ func first(h sdk.Header, names []string) string {
 func Definition() sdk.Definition {
 	return verify.Definition(Name,
 		"Shopify webhooks: verifies X-Shopify-Hmac-Sha256; type from X-Shopify-Topic, id from X-Shopify-Webhook-Id.",
-		"App client secrets; list two while rotating.", 0,
-		func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) })
+		"App client secrets; list two while rotating.", 0, New)
 }
 
 // Source verifies Shopify deliveries.

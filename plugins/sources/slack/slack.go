@@ -31,8 +31,7 @@ const (
 func Definition() sdk.Definition {
 	return verify.Definition(Name,
 		"Slack Events API, slash commands and interactivity: verifies X-Slack-Signature, answers url_verification, parses form bodies into JSON.",
-		"App signing secrets; list two while rotating.", DefaultTolerance,
-		func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) })
+		"App signing secrets; list two while rotating.", DefaultTolerance, New)
 }
 
 // Source verifies Slack requests.

@@ -40,8 +40,7 @@ func family(h sdk.Header) headerFamily {
 func Definition() sdk.Definition {
 	return verify.Definition(Name,
 		"Standard Webhooks senders: verifies webhook-signature and webhook-timestamp; id from webhook-id, type from the body's type.",
-		"Signing secrets, whsec_ followed by base64 (the prefix is optional); list two while rotating.", DefaultTolerance,
-		func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) })
+		"Signing secrets, whsec_ followed by base64 (the prefix is optional); list two while rotating.", DefaultTolerance, New)
 }
 
 // Source verifies Standard Webhooks deliveries.

@@ -25,8 +25,7 @@ const headerSignature = "stripe-signature"
 func Definition() sdk.Definition {
 	return verify.Definition(Name,
 		"Stripe webhooks: verifies Stripe-Signature and its timestamp; event type and id from the body.",
-		"Endpoint signing secrets (whsec_...), used as is; list two while rolling a secret.", DefaultTolerance,
-		func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) })
+		"Endpoint signing secrets (whsec_...), used as is; list two while rolling a secret.", DefaultTolerance, New)
 }
 
 // Source verifies Stripe events.

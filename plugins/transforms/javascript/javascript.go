@@ -29,11 +29,9 @@ const (
 
 // Definition describes the javascript transform for a registry.
 func Definition() sdk.Definition {
-	return sdk.Definition{
-		Kind:        sdk.KindTransform,
-		Name:        Name,
-		Description: "Runs function transform(event) from a JavaScript script on each message.",
-		Schema: schema.Block{
+	return sdk.DefineTransform(Name,
+		"Runs function transform(event) from a JavaScript script on each message.",
+		schema.Block{
 			Attributes: []schema.Attribute{
 				{Name: "code", Type: schema.String, Description: "Inline script source. Exactly one of code and file."},
 				{Name: "file", Type: schema.String, Description: "Script file, relative to the config file. Exactly one of code and file."},
@@ -41,8 +39,7 @@ func Definition() sdk.Definition {
 				{Name: "pool_size", Type: schema.Number, Description: "Pre-warmed runtimes; the number of calls that may run at once. Default: the number of CPUs."},
 			},
 		},
-		New: func(ctx context.Context, cfg sdk.Config) (sdk.Component, error) { return New(ctx, cfg) },
-	}
+		New)
 }
 
 type config struct {

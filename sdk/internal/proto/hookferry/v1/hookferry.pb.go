@@ -747,10 +747,14 @@ type ConfigureRequest struct {
 	Kind  Kind                   `protobuf:"varint,1,opt,name=kind,proto3,enum=hookferry.v1.Kind" json:"kind,omitempty"`
 	Name  string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	// The component block's values, as JSON checked against the schema.
-	ValuesJson    []byte `protobuf:"bytes,3,opt,name=values_json,json=valuesJson,proto3" json:"values_json,omitempty"`
-	BaseDir       string `protobuf:"bytes,4,opt,name=base_dir,json=baseDir,proto3" json:"base_dir,omitempty"`
-	Pipeline      string `protobuf:"bytes,5,opt,name=pipeline,proto3" json:"pipeline,omitempty"`
-	InstanceName  string `protobuf:"bytes,6,opt,name=instance_name,json=instanceName,proto3" json:"instance_name,omitempty"`
+	ValuesJson   []byte `protobuf:"bytes,3,opt,name=values_json,json=valuesJson,proto3" json:"values_json,omitempty"`
+	BaseDir      string `protobuf:"bytes,4,opt,name=base_dir,json=baseDir,proto3" json:"base_dir,omitempty"`
+	Pipeline     string `protobuf:"bytes,5,opt,name=pipeline,proto3" json:"pipeline,omitempty"`
+	InstanceName string `protobuf:"bytes,6,opt,name=instance_name,json=instanceName,proto3" json:"instance_name,omitempty"`
+	// The broker id of the host's HostServices; 0 when the host offers none.
+	HostServices uint32 `protobuf:"varint,7,opt,name=host_services,json=hostServices,proto3" json:"host_services,omitempty"`
+	// Names this component's HTTP client in HostServices.HTTP; 0: none.
+	HttpHandle    uint64 `protobuf:"varint,8,opt,name=http_handle,json=httpHandle,proto3" json:"http_handle,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -825,6 +829,20 @@ func (x *ConfigureRequest) GetInstanceName() string {
 		return x.InstanceName
 	}
 	return ""
+}
+
+func (x *ConfigureRequest) GetHostServices() uint32 {
+	if x != nil {
+		return x.HostServices
+	}
+	return 0
+}
+
+func (x *ConfigureRequest) GetHttpHandle() uint64 {
+	if x != nil {
+		return x.HttpHandle
+	}
+	return 0
 }
 
 type ConfigureResponse struct {
@@ -967,7 +985,9 @@ type Error struct {
 	RejectStatus int32  `protobuf:"varint,3,opt,name=reject_status,json=rejectStatus,proto3" json:"reject_status,omitempty"`
 	RejectPublic string `protobuf:"bytes,4,opt,name=reject_public,json=rejectPublic,proto3" json:"reject_public,omitempty"`
 	// CONFIG: problems naming attributes.
-	Diagnostics   []*Diagnostic `protobuf:"bytes,5,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
+	Diagnostics []*Diagnostic `protobuf:"bytes,5,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
+	// RETRYABLE: the earliest a retry may succeed, in milliseconds; 0: any time.
+	RetryAfterMs  int64 `protobuf:"varint,6,opt,name=retry_after_ms,json=retryAfterMs,proto3" json:"retry_after_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1035,6 +1055,13 @@ func (x *Error) GetDiagnostics() []*Diagnostic {
 		return x.Diagnostics
 	}
 	return nil
+}
+
+func (x *Error) GetRetryAfterMs() int64 {
+	if x != nil {
+		return x.RetryAfterMs
+	}
+	return 0
 }
 
 type Diagnostic struct {
@@ -1645,6 +1672,112 @@ func (x *Verdict) GetReason() string {
 	return ""
 }
 
+type HTTPRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Handle uint64                 `protobuf:"varint,1,opt,name=handle,proto3" json:"handle,omitempty"`
+	// The request; timeout_ms bounds it (0: the host's default).
+	Request       *Outbound `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HTTPRequest) Reset() {
+	*x = HTTPRequest{}
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HTTPRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HTTPRequest) ProtoMessage() {}
+
+func (x *HTTPRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HTTPRequest.ProtoReflect.Descriptor instead.
+func (*HTTPRequest) Descriptor() ([]byte, []int) {
+	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *HTTPRequest) GetHandle() uint64 {
+	if x != nil {
+		return x.Handle
+	}
+	return 0
+}
+
+func (x *HTTPRequest) GetRequest() *Outbound {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+type HTTPResponse struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Response *Response              `protobuf:"bytes,1,opt,name=response,proto3" json:"response,omitempty"`
+	// A failure without an answer (refused by the egress policy, timeout).
+	Error         *Error `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HTTPResponse) Reset() {
+	*x = HTTPResponse{}
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HTTPResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HTTPResponse) ProtoMessage() {}
+
+func (x *HTTPResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HTTPResponse.ProtoReflect.Descriptor instead.
+func (*HTTPResponse) Descriptor() ([]byte, []int) {
+	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *HTTPResponse) GetResponse() *Response {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+func (x *HTTPResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
 type ReceiveRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	InstanceId    string                 `protobuf:"bytes,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
@@ -1655,7 +1788,7 @@ type ReceiveRequest struct {
 
 func (x *ReceiveRequest) Reset() {
 	*x = ReceiveRequest{}
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[19]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1667,7 +1800,7 @@ func (x *ReceiveRequest) String() string {
 func (*ReceiveRequest) ProtoMessage() {}
 
 func (x *ReceiveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[19]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1680,7 +1813,7 @@ func (x *ReceiveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReceiveRequest.ProtoReflect.Descriptor instead.
 func (*ReceiveRequest) Descriptor() ([]byte, []int) {
-	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{19}
+	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ReceiveRequest) GetInstanceId() string {
@@ -1708,7 +1841,7 @@ type ReceiveResponse struct {
 
 func (x *ReceiveResponse) Reset() {
 	*x = ReceiveResponse{}
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[20]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1720,7 +1853,7 @@ func (x *ReceiveResponse) String() string {
 func (*ReceiveResponse) ProtoMessage() {}
 
 func (x *ReceiveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[20]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1733,7 +1866,7 @@ func (x *ReceiveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReceiveResponse.ProtoReflect.Descriptor instead.
 func (*ReceiveResponse) Descriptor() ([]byte, []int) {
-	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{20}
+	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ReceiveResponse) GetEvent() *Event {
@@ -1767,7 +1900,7 @@ type TransformRequest struct {
 
 func (x *TransformRequest) Reset() {
 	*x = TransformRequest{}
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[21]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1779,7 +1912,7 @@ func (x *TransformRequest) String() string {
 func (*TransformRequest) ProtoMessage() {}
 
 func (x *TransformRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[21]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1792,7 +1925,7 @@ func (x *TransformRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransformRequest.ProtoReflect.Descriptor instead.
 func (*TransformRequest) Descriptor() ([]byte, []int) {
-	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{21}
+	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *TransformRequest) GetInstanceId() string {
@@ -1819,7 +1952,7 @@ type TransformResponse struct {
 
 func (x *TransformResponse) Reset() {
 	*x = TransformResponse{}
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[22]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1831,7 +1964,7 @@ func (x *TransformResponse) String() string {
 func (*TransformResponse) ProtoMessage() {}
 
 func (x *TransformResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[22]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1844,7 +1977,7 @@ func (x *TransformResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransformResponse.ProtoReflect.Descriptor instead.
 func (*TransformResponse) Descriptor() ([]byte, []int) {
-	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{22}
+	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *TransformResponse) GetMessages() []*Message {
@@ -1871,7 +2004,7 @@ type RenderRequest struct {
 
 func (x *RenderRequest) Reset() {
 	*x = RenderRequest{}
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[23]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1883,7 +2016,7 @@ func (x *RenderRequest) String() string {
 func (*RenderRequest) ProtoMessage() {}
 
 func (x *RenderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[23]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1896,7 +2029,7 @@ func (x *RenderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenderRequest.ProtoReflect.Descriptor instead.
 func (*RenderRequest) Descriptor() ([]byte, []int) {
-	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{23}
+	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RenderRequest) GetInstanceId() string {
@@ -1923,7 +2056,7 @@ type RenderResponse struct {
 
 func (x *RenderResponse) Reset() {
 	*x = RenderResponse{}
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[24]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1935,7 +2068,7 @@ func (x *RenderResponse) String() string {
 func (*RenderResponse) ProtoMessage() {}
 
 func (x *RenderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[24]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1948,7 +2081,7 @@ func (x *RenderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenderResponse.ProtoReflect.Descriptor instead.
 func (*RenderResponse) Descriptor() ([]byte, []int) {
-	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{24}
+	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RenderResponse) GetOutbound() *Outbound {
@@ -1976,7 +2109,7 @@ type InterpretRequest struct {
 
 func (x *InterpretRequest) Reset() {
 	*x = InterpretRequest{}
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[25]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1988,7 +2121,7 @@ func (x *InterpretRequest) String() string {
 func (*InterpretRequest) ProtoMessage() {}
 
 func (x *InterpretRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[25]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2001,7 +2134,7 @@ func (x *InterpretRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InterpretRequest.ProtoReflect.Descriptor instead.
 func (*InterpretRequest) Descriptor() ([]byte, []int) {
-	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{25}
+	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *InterpretRequest) GetInstanceId() string {
@@ -2034,7 +2167,7 @@ type InterpretResponse struct {
 
 func (x *InterpretResponse) Reset() {
 	*x = InterpretResponse{}
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[26]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2046,7 +2179,7 @@ func (x *InterpretResponse) String() string {
 func (*InterpretResponse) ProtoMessage() {}
 
 func (x *InterpretResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[26]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2059,7 +2192,7 @@ func (x *InterpretResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InterpretResponse.ProtoReflect.Descriptor instead.
 func (*InterpretResponse) Descriptor() ([]byte, []int) {
-	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{26}
+	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *InterpretResponse) GetVerdict() *Verdict {
@@ -2079,7 +2212,7 @@ type DeliverRequest struct {
 
 func (x *DeliverRequest) Reset() {
 	*x = DeliverRequest{}
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[27]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2091,7 +2224,7 @@ func (x *DeliverRequest) String() string {
 func (*DeliverRequest) ProtoMessage() {}
 
 func (x *DeliverRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[27]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2104,7 +2237,7 @@ func (x *DeliverRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeliverRequest.ProtoReflect.Descriptor instead.
 func (*DeliverRequest) Descriptor() ([]byte, []int) {
-	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{27}
+	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *DeliverRequest) GetInstanceId() string {
@@ -2130,7 +2263,7 @@ type DeliverResponse struct {
 
 func (x *DeliverResponse) Reset() {
 	*x = DeliverResponse{}
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[28]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2142,7 +2275,7 @@ func (x *DeliverResponse) String() string {
 func (*DeliverResponse) ProtoMessage() {}
 
 func (x *DeliverResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[28]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2155,7 +2288,7 @@ func (x *DeliverResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeliverResponse.ProtoReflect.Descriptor instead.
 func (*DeliverResponse) Descriptor() ([]byte, []int) {
-	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{28}
+	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *DeliverResponse) GetError() *Error {
@@ -2174,7 +2307,7 @@ type CloseRequest struct {
 
 func (x *CloseRequest) Reset() {
 	*x = CloseRequest{}
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[29]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2186,7 +2319,7 @@ func (x *CloseRequest) String() string {
 func (*CloseRequest) ProtoMessage() {}
 
 func (x *CloseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[29]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2199,7 +2332,7 @@ func (x *CloseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseRequest.ProtoReflect.Descriptor instead.
 func (*CloseRequest) Descriptor() ([]byte, []int) {
-	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{29}
+	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CloseRequest) GetInstanceId() string {
@@ -2218,7 +2351,7 @@ type CloseResponse struct {
 
 func (x *CloseResponse) Reset() {
 	*x = CloseResponse{}
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[30]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2230,7 +2363,7 @@ func (x *CloseResponse) String() string {
 func (*CloseResponse) ProtoMessage() {}
 
 func (x *CloseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hookferry_v1_hookferry_proto_msgTypes[30]
+	mi := &file_hookferry_v1_hookferry_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2243,7 +2376,7 @@ func (x *CloseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseResponse.ProtoReflect.Descriptor instead.
 func (*CloseResponse) Descriptor() ([]byte, []int) {
-	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{30}
+	return file_hookferry_v1_hookferry_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CloseResponse) GetError() *Error {
@@ -2305,7 +2438,7 @@ const file_hookferry_v1_hookferry_proto_rawDesc = "" +
 	"\brequired\x18\x04 \x01(\bR\brequired\"/\n" +
 	"\aNesting\x12\x12\n" +
 	"\x0eNESTING_SINGLE\x10\x00\x12\x10\n" +
-	"\fNESTING_LIST\x10\x01\"\xcb\x01\n" +
+	"\fNESTING_LIST\x10\x01\"\x91\x02\n" +
 	"\x10ConfigureRequest\x12&\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x12.hookferry.v1.KindR\x04kind\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1f\n" +
@@ -2313,7 +2446,10 @@ const file_hookferry_v1_hookferry_proto_rawDesc = "" +
 	"valuesJson\x12\x19\n" +
 	"\bbase_dir\x18\x04 \x01(\tR\abaseDir\x12\x1a\n" +
 	"\bpipeline\x18\x05 \x01(\tR\bpipeline\x12#\n" +
-	"\rinstance_name\x18\x06 \x01(\tR\finstanceName\"\x9f\x01\n" +
+	"\rinstance_name\x18\x06 \x01(\tR\finstanceName\x12#\n" +
+	"\rhost_services\x18\a \x01(\rR\fhostServices\x12\x1f\n" +
+	"\vhttp_handle\x18\b \x01(\x04R\n" +
+	"httpHandle\"\x9f\x01\n" +
 	"\x11ConfigureResponse\x12\x1f\n" +
 	"\vinstance_id\x18\x01 \x01(\tR\n" +
 	"instanceId\x12)\n" +
@@ -2323,13 +2459,14 @@ const file_hookferry_v1_hookferry_proto_rawDesc = "" +
 	"\amethods\x18\x01 \x03(\tR\amethods\x12 \n" +
 	"\vinterpreter\x18\x02 \x01(\bR\vinterpreter\x12\x1c\n" +
 	"\tdeliverer\x18\x03 \x01(\bR\tdeliverer\x12,\n" +
-	"\x12default_rate_limit\x18\x04 \x01(\x01R\x10defaultRateLimit\"\xc9\x02\n" +
+	"\x12default_rate_limit\x18\x04 \x01(\x01R\x10defaultRateLimit\"\xef\x02\n" +
 	"\x05Error\x121\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1d.hookferry.v1.Error.ErrorKindR\x04kind\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12#\n" +
 	"\rreject_status\x18\x03 \x01(\x05R\frejectStatus\x12#\n" +
 	"\rreject_public\x18\x04 \x01(\tR\frejectPublic\x12:\n" +
-	"\vdiagnostics\x18\x05 \x03(\v2\x18.hookferry.v1.DiagnosticR\vdiagnostics\"m\n" +
+	"\vdiagnostics\x18\x05 \x03(\v2\x18.hookferry.v1.DiagnosticR\vdiagnostics\x12$\n" +
+	"\x0eretry_after_ms\x18\x06 \x01(\x03R\fretryAfterMs\"m\n" +
 	"\tErrorKind\x12\x18\n" +
 	"\x14ERROR_KIND_RETRYABLE\x10\x00\x12\x18\n" +
 	"\x14ERROR_KIND_PERMANENT\x10\x01\x12\x15\n" +
@@ -2407,7 +2544,13 @@ const file_hookferry_v1_hookferry_proto_rawDesc = "" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fOUTCOME_SUCCESS\x10\x01\x12\x11\n" +
 	"\rOUTCOME_RETRY\x10\x02\x12\x10\n" +
-	"\fOUTCOME_FAIL\x10\x03\"b\n" +
+	"\fOUTCOME_FAIL\x10\x03\"W\n" +
+	"\vHTTPRequest\x12\x16\n" +
+	"\x06handle\x18\x01 \x01(\x04R\x06handle\x120\n" +
+	"\arequest\x18\x02 \x01(\v2\x16.hookferry.v1.OutboundR\arequest\"m\n" +
+	"\fHTTPResponse\x122\n" +
+	"\bresponse\x18\x01 \x01(\v2\x16.hookferry.v1.ResponseR\bresponse\x12)\n" +
+	"\x05error\x18\x02 \x01(\v2\x13.hookferry.v1.ErrorR\x05error\"b\n" +
 	"\x0eReceiveRequest\x12\x1f\n" +
 	"\vinstance_id\x18\x01 \x01(\tR\n" +
 	"instanceId\x12/\n" +
@@ -2461,7 +2604,9 @@ const file_hookferry_v1_hookferry_proto_rawDesc = "" +
 	"\x06Render\x12\x1b.hookferry.v1.RenderRequest\x1a\x1c.hookferry.v1.RenderResponse\x12L\n" +
 	"\tInterpret\x12\x1e.hookferry.v1.InterpretRequest\x1a\x1f.hookferry.v1.InterpretResponse\x12F\n" +
 	"\aDeliver\x12\x1c.hookferry.v1.DeliverRequest\x1a\x1d.hookferry.v1.DeliverResponse\x12@\n" +
-	"\x05Close\x12\x1a.hookferry.v1.CloseRequest\x1a\x1b.hookferry.v1.CloseResponseBLZJgithub.com/hookferry/hookferry/sdk/internal/proto/hookferry/v1;hookferryv1b\x06proto3"
+	"\x05Close\x12\x1a.hookferry.v1.CloseRequest\x1a\x1b.hookferry.v1.CloseResponse2M\n" +
+	"\fHostServices\x12=\n" +
+	"\x04HTTP\x12\x19.hookferry.v1.HTTPRequest\x1a\x1a.hookferry.v1.HTTPResponseBLZJgithub.com/hookferry/hookferry/sdk/internal/proto/hookferry/v1;hookferryv1b\x06proto3"
 
 var (
 	file_hookferry_v1_hookferry_proto_rawDescOnce sync.Once
@@ -2476,7 +2621,7 @@ func file_hookferry_v1_hookferry_proto_rawDescGZIP() []byte {
 }
 
 var file_hookferry_v1_hookferry_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_hookferry_v1_hookferry_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_hookferry_v1_hookferry_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_hookferry_v1_hookferry_proto_goTypes = []any{
 	(Kind)(0),                 // 0: hookferry.v1.Kind
 	(Type_TypeKind)(0),        // 1: hookferry.v1.Type.TypeKind
@@ -2502,23 +2647,25 @@ var file_hookferry_v1_hookferry_proto_goTypes = []any{
 	(*Message)(nil),           // 21: hookferry.v1.Message
 	(*Outbound)(nil),          // 22: hookferry.v1.Outbound
 	(*Verdict)(nil),           // 23: hookferry.v1.Verdict
-	(*ReceiveRequest)(nil),    // 24: hookferry.v1.ReceiveRequest
-	(*ReceiveResponse)(nil),   // 25: hookferry.v1.ReceiveResponse
-	(*TransformRequest)(nil),  // 26: hookferry.v1.TransformRequest
-	(*TransformResponse)(nil), // 27: hookferry.v1.TransformResponse
-	(*RenderRequest)(nil),     // 28: hookferry.v1.RenderRequest
-	(*RenderResponse)(nil),    // 29: hookferry.v1.RenderResponse
-	(*InterpretRequest)(nil),  // 30: hookferry.v1.InterpretRequest
-	(*InterpretResponse)(nil), // 31: hookferry.v1.InterpretResponse
-	(*DeliverRequest)(nil),    // 32: hookferry.v1.DeliverRequest
-	(*DeliverResponse)(nil),   // 33: hookferry.v1.DeliverResponse
-	(*CloseRequest)(nil),      // 34: hookferry.v1.CloseRequest
-	(*CloseResponse)(nil),     // 35: hookferry.v1.CloseResponse
-	nil,                       // 36: hookferry.v1.Request.HeaderEntry
-	nil,                       // 37: hookferry.v1.Response.HeaderEntry
-	nil,                       // 38: hookferry.v1.Event.HeaderEntry
-	nil,                       // 39: hookferry.v1.Message.HeaderEntry
-	nil,                       // 40: hookferry.v1.Outbound.HeaderEntry
+	(*HTTPRequest)(nil),       // 24: hookferry.v1.HTTPRequest
+	(*HTTPResponse)(nil),      // 25: hookferry.v1.HTTPResponse
+	(*ReceiveRequest)(nil),    // 26: hookferry.v1.ReceiveRequest
+	(*ReceiveResponse)(nil),   // 27: hookferry.v1.ReceiveResponse
+	(*TransformRequest)(nil),  // 28: hookferry.v1.TransformRequest
+	(*TransformResponse)(nil), // 29: hookferry.v1.TransformResponse
+	(*RenderRequest)(nil),     // 30: hookferry.v1.RenderRequest
+	(*RenderResponse)(nil),    // 31: hookferry.v1.RenderResponse
+	(*InterpretRequest)(nil),  // 32: hookferry.v1.InterpretRequest
+	(*InterpretResponse)(nil), // 33: hookferry.v1.InterpretResponse
+	(*DeliverRequest)(nil),    // 34: hookferry.v1.DeliverRequest
+	(*DeliverResponse)(nil),   // 35: hookferry.v1.DeliverResponse
+	(*CloseRequest)(nil),      // 36: hookferry.v1.CloseRequest
+	(*CloseResponse)(nil),     // 37: hookferry.v1.CloseResponse
+	nil,                       // 38: hookferry.v1.Request.HeaderEntry
+	nil,                       // 39: hookferry.v1.Response.HeaderEntry
+	nil,                       // 40: hookferry.v1.Event.HeaderEntry
+	nil,                       // 41: hookferry.v1.Message.HeaderEntry
+	nil,                       // 42: hookferry.v1.Outbound.HeaderEntry
 }
 var file_hookferry_v1_hookferry_proto_depIdxs = []int32{
 	7,  // 0: hookferry.v1.DescribeResponse.components:type_name -> hookferry.v1.Component
@@ -2536,55 +2683,60 @@ var file_hookferry_v1_hookferry_proto_depIdxs = []int32{
 	14, // 12: hookferry.v1.ConfigureResponse.capabilities:type_name -> hookferry.v1.Capabilities
 	3,  // 13: hookferry.v1.Error.kind:type_name -> hookferry.v1.Error.ErrorKind
 	16, // 14: hookferry.v1.Error.diagnostics:type_name -> hookferry.v1.Diagnostic
-	36, // 15: hookferry.v1.Request.header:type_name -> hookferry.v1.Request.HeaderEntry
-	37, // 16: hookferry.v1.Response.header:type_name -> hookferry.v1.Response.HeaderEntry
-	38, // 17: hookferry.v1.Event.header:type_name -> hookferry.v1.Event.HeaderEntry
+	38, // 15: hookferry.v1.Request.header:type_name -> hookferry.v1.Request.HeaderEntry
+	39, // 16: hookferry.v1.Response.header:type_name -> hookferry.v1.Response.HeaderEntry
+	40, // 17: hookferry.v1.Event.header:type_name -> hookferry.v1.Event.HeaderEntry
 	20, // 18: hookferry.v1.Message.event:type_name -> hookferry.v1.Event
-	39, // 19: hookferry.v1.Message.header:type_name -> hookferry.v1.Message.HeaderEntry
-	40, // 20: hookferry.v1.Outbound.header:type_name -> hookferry.v1.Outbound.HeaderEntry
+	41, // 19: hookferry.v1.Message.header:type_name -> hookferry.v1.Message.HeaderEntry
+	42, // 20: hookferry.v1.Outbound.header:type_name -> hookferry.v1.Outbound.HeaderEntry
 	4,  // 21: hookferry.v1.Verdict.outcome:type_name -> hookferry.v1.Verdict.Outcome
-	18, // 22: hookferry.v1.ReceiveRequest.request:type_name -> hookferry.v1.Request
-	20, // 23: hookferry.v1.ReceiveResponse.event:type_name -> hookferry.v1.Event
-	19, // 24: hookferry.v1.ReceiveResponse.reply:type_name -> hookferry.v1.Response
-	15, // 25: hookferry.v1.ReceiveResponse.error:type_name -> hookferry.v1.Error
-	21, // 26: hookferry.v1.TransformRequest.message:type_name -> hookferry.v1.Message
-	21, // 27: hookferry.v1.TransformResponse.messages:type_name -> hookferry.v1.Message
-	15, // 28: hookferry.v1.TransformResponse.error:type_name -> hookferry.v1.Error
-	21, // 29: hookferry.v1.RenderRequest.message:type_name -> hookferry.v1.Message
-	22, // 30: hookferry.v1.RenderResponse.outbound:type_name -> hookferry.v1.Outbound
-	15, // 31: hookferry.v1.RenderResponse.error:type_name -> hookferry.v1.Error
-	22, // 32: hookferry.v1.InterpretRequest.outbound:type_name -> hookferry.v1.Outbound
-	19, // 33: hookferry.v1.InterpretRequest.response:type_name -> hookferry.v1.Response
-	23, // 34: hookferry.v1.InterpretResponse.verdict:type_name -> hookferry.v1.Verdict
-	21, // 35: hookferry.v1.DeliverRequest.message:type_name -> hookferry.v1.Message
-	15, // 36: hookferry.v1.DeliverResponse.error:type_name -> hookferry.v1.Error
-	15, // 37: hookferry.v1.CloseResponse.error:type_name -> hookferry.v1.Error
-	17, // 38: hookferry.v1.Request.HeaderEntry.value:type_name -> hookferry.v1.Values
-	17, // 39: hookferry.v1.Response.HeaderEntry.value:type_name -> hookferry.v1.Values
-	17, // 40: hookferry.v1.Event.HeaderEntry.value:type_name -> hookferry.v1.Values
-	17, // 41: hookferry.v1.Message.HeaderEntry.value:type_name -> hookferry.v1.Values
-	17, // 42: hookferry.v1.Outbound.HeaderEntry.value:type_name -> hookferry.v1.Values
-	5,  // 43: hookferry.v1.Plugin.Describe:input_type -> hookferry.v1.DescribeRequest
-	12, // 44: hookferry.v1.Plugin.Configure:input_type -> hookferry.v1.ConfigureRequest
-	24, // 45: hookferry.v1.Plugin.Receive:input_type -> hookferry.v1.ReceiveRequest
-	26, // 46: hookferry.v1.Plugin.Transform:input_type -> hookferry.v1.TransformRequest
-	28, // 47: hookferry.v1.Plugin.Render:input_type -> hookferry.v1.RenderRequest
-	30, // 48: hookferry.v1.Plugin.Interpret:input_type -> hookferry.v1.InterpretRequest
-	32, // 49: hookferry.v1.Plugin.Deliver:input_type -> hookferry.v1.DeliverRequest
-	34, // 50: hookferry.v1.Plugin.Close:input_type -> hookferry.v1.CloseRequest
-	6,  // 51: hookferry.v1.Plugin.Describe:output_type -> hookferry.v1.DescribeResponse
-	13, // 52: hookferry.v1.Plugin.Configure:output_type -> hookferry.v1.ConfigureResponse
-	25, // 53: hookferry.v1.Plugin.Receive:output_type -> hookferry.v1.ReceiveResponse
-	27, // 54: hookferry.v1.Plugin.Transform:output_type -> hookferry.v1.TransformResponse
-	29, // 55: hookferry.v1.Plugin.Render:output_type -> hookferry.v1.RenderResponse
-	31, // 56: hookferry.v1.Plugin.Interpret:output_type -> hookferry.v1.InterpretResponse
-	33, // 57: hookferry.v1.Plugin.Deliver:output_type -> hookferry.v1.DeliverResponse
-	35, // 58: hookferry.v1.Plugin.Close:output_type -> hookferry.v1.CloseResponse
-	51, // [51:59] is the sub-list for method output_type
-	43, // [43:51] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	22, // 22: hookferry.v1.HTTPRequest.request:type_name -> hookferry.v1.Outbound
+	19, // 23: hookferry.v1.HTTPResponse.response:type_name -> hookferry.v1.Response
+	15, // 24: hookferry.v1.HTTPResponse.error:type_name -> hookferry.v1.Error
+	18, // 25: hookferry.v1.ReceiveRequest.request:type_name -> hookferry.v1.Request
+	20, // 26: hookferry.v1.ReceiveResponse.event:type_name -> hookferry.v1.Event
+	19, // 27: hookferry.v1.ReceiveResponse.reply:type_name -> hookferry.v1.Response
+	15, // 28: hookferry.v1.ReceiveResponse.error:type_name -> hookferry.v1.Error
+	21, // 29: hookferry.v1.TransformRequest.message:type_name -> hookferry.v1.Message
+	21, // 30: hookferry.v1.TransformResponse.messages:type_name -> hookferry.v1.Message
+	15, // 31: hookferry.v1.TransformResponse.error:type_name -> hookferry.v1.Error
+	21, // 32: hookferry.v1.RenderRequest.message:type_name -> hookferry.v1.Message
+	22, // 33: hookferry.v1.RenderResponse.outbound:type_name -> hookferry.v1.Outbound
+	15, // 34: hookferry.v1.RenderResponse.error:type_name -> hookferry.v1.Error
+	22, // 35: hookferry.v1.InterpretRequest.outbound:type_name -> hookferry.v1.Outbound
+	19, // 36: hookferry.v1.InterpretRequest.response:type_name -> hookferry.v1.Response
+	23, // 37: hookferry.v1.InterpretResponse.verdict:type_name -> hookferry.v1.Verdict
+	21, // 38: hookferry.v1.DeliverRequest.message:type_name -> hookferry.v1.Message
+	15, // 39: hookferry.v1.DeliverResponse.error:type_name -> hookferry.v1.Error
+	15, // 40: hookferry.v1.CloseResponse.error:type_name -> hookferry.v1.Error
+	17, // 41: hookferry.v1.Request.HeaderEntry.value:type_name -> hookferry.v1.Values
+	17, // 42: hookferry.v1.Response.HeaderEntry.value:type_name -> hookferry.v1.Values
+	17, // 43: hookferry.v1.Event.HeaderEntry.value:type_name -> hookferry.v1.Values
+	17, // 44: hookferry.v1.Message.HeaderEntry.value:type_name -> hookferry.v1.Values
+	17, // 45: hookferry.v1.Outbound.HeaderEntry.value:type_name -> hookferry.v1.Values
+	5,  // 46: hookferry.v1.Plugin.Describe:input_type -> hookferry.v1.DescribeRequest
+	12, // 47: hookferry.v1.Plugin.Configure:input_type -> hookferry.v1.ConfigureRequest
+	26, // 48: hookferry.v1.Plugin.Receive:input_type -> hookferry.v1.ReceiveRequest
+	28, // 49: hookferry.v1.Plugin.Transform:input_type -> hookferry.v1.TransformRequest
+	30, // 50: hookferry.v1.Plugin.Render:input_type -> hookferry.v1.RenderRequest
+	32, // 51: hookferry.v1.Plugin.Interpret:input_type -> hookferry.v1.InterpretRequest
+	34, // 52: hookferry.v1.Plugin.Deliver:input_type -> hookferry.v1.DeliverRequest
+	36, // 53: hookferry.v1.Plugin.Close:input_type -> hookferry.v1.CloseRequest
+	24, // 54: hookferry.v1.HostServices.HTTP:input_type -> hookferry.v1.HTTPRequest
+	6,  // 55: hookferry.v1.Plugin.Describe:output_type -> hookferry.v1.DescribeResponse
+	13, // 56: hookferry.v1.Plugin.Configure:output_type -> hookferry.v1.ConfigureResponse
+	27, // 57: hookferry.v1.Plugin.Receive:output_type -> hookferry.v1.ReceiveResponse
+	29, // 58: hookferry.v1.Plugin.Transform:output_type -> hookferry.v1.TransformResponse
+	31, // 59: hookferry.v1.Plugin.Render:output_type -> hookferry.v1.RenderResponse
+	33, // 60: hookferry.v1.Plugin.Interpret:output_type -> hookferry.v1.InterpretResponse
+	35, // 61: hookferry.v1.Plugin.Deliver:output_type -> hookferry.v1.DeliverResponse
+	37, // 62: hookferry.v1.Plugin.Close:output_type -> hookferry.v1.CloseResponse
+	25, // 63: hookferry.v1.HostServices.HTTP:output_type -> hookferry.v1.HTTPResponse
+	55, // [55:64] is the sub-list for method output_type
+	46, // [46:55] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_hookferry_v1_hookferry_proto_init() }
@@ -2598,9 +2750,9 @@ func file_hookferry_v1_hookferry_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hookferry_v1_hookferry_proto_rawDesc), len(file_hookferry_v1_hookferry_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   36,
+			NumMessages:   38,
 			NumExtensions: 0,
-			NumServices:   1,
+			NumServices:   2,
 		},
 		GoTypes:           file_hookferry_v1_hookferry_proto_goTypes,
 		DependencyIndexes: file_hookferry_v1_hookferry_proto_depIdxs,

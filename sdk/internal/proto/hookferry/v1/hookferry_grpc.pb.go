@@ -398,3 +398,119 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "hookferry/v1/hookferry.proto",
 }
+
+const (
+	HostServices_HTTP_FullMethodName = "/hookferry.v1.HostServices/HTTP"
+)
+
+// HostServicesClient is the client API for HostServices service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// HostServices is served by the host, over go-plugin's broker, to the
+// plugin: what a component may ask of the host. Its broker id arrives in
+// ConfigureRequest.host_services; the plugin dials it while configuring.
+type HostServicesClient interface {
+	// HTTP performs one request with the HTTP client the host gave the
+	// component (ConfigureRequest.http_handle), through the host's egress
+	// policy.
+	HTTP(ctx context.Context, in *HTTPRequest, opts ...grpc.CallOption) (*HTTPResponse, error)
+}
+
+type hostServicesClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewHostServicesClient(cc grpc.ClientConnInterface) HostServicesClient {
+	return &hostServicesClient{cc}
+}
+
+func (c *hostServicesClient) HTTP(ctx context.Context, in *HTTPRequest, opts ...grpc.CallOption) (*HTTPResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(HTTPResponse)
+	err := c.cc.Invoke(ctx, HostServices_HTTP_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// HostServicesServer is the server API for HostServices service.
+// All implementations must embed UnimplementedHostServicesServer
+// for forward compatibility.
+//
+// HostServices is served by the host, over go-plugin's broker, to the
+// plugin: what a component may ask of the host. Its broker id arrives in
+// ConfigureRequest.host_services; the plugin dials it while configuring.
+type HostServicesServer interface {
+	// HTTP performs one request with the HTTP client the host gave the
+	// component (ConfigureRequest.http_handle), through the host's egress
+	// policy.
+	HTTP(context.Context, *HTTPRequest) (*HTTPResponse, error)
+	mustEmbedUnimplementedHostServicesServer()
+}
+
+// UnimplementedHostServicesServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedHostServicesServer struct{}
+
+func (UnimplementedHostServicesServer) HTTP(context.Context, *HTTPRequest) (*HTTPResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method HTTP not implemented")
+}
+func (UnimplementedHostServicesServer) mustEmbedUnimplementedHostServicesServer() {}
+func (UnimplementedHostServicesServer) testEmbeddedByValue()                      {}
+
+// UnsafeHostServicesServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to HostServicesServer will
+// result in compilation errors.
+type UnsafeHostServicesServer interface {
+	mustEmbedUnimplementedHostServicesServer()
+}
+
+func RegisterHostServicesServer(s grpc.ServiceRegistrar, srv HostServicesServer) {
+	// If the following call panics, it indicates UnimplementedHostServicesServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&HostServices_ServiceDesc, srv)
+}
+
+func _HostServices_HTTP_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(HTTPRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServicesServer).HTTP(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostServices_HTTP_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServicesServer).HTTP(ctx, req.(*HTTPRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// HostServices_ServiceDesc is the grpc.ServiceDesc for HostServices service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var HostServices_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "hookferry.v1.HostServices",
+	HandlerType: (*HostServicesServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "HTTP",
+			Handler:    _HostServices_HTTP_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "hookferry/v1/hookferry.proto",
+}

@@ -183,3 +183,18 @@ func TestReleaseBuildWithTheDockerfilesFlags(t *testing.T) {
 		t.Errorf("version --json = %+v, want the build arguments %v", info, args)
 	}
 }
+
+// TestGoModHasNoReplaceSoGoInstallWorks: `go install
+// github.com/hookferry/hookferry/cmd/hookferry@latest`, the documented
+// install for Go users, refuses a main module whose go.mod has replace
+// directives. Local module wiring (the sdk module) belongs in go.work.
+func TestGoModHasNoReplaceSoGoInstallWorks(t *testing.T) {
+	mod, err := os.ReadFile(filepath.Join("..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loc := regexp.MustCompile(`(?m)^\s*replace\b`).FindIndex(mod); loc != nil {
+		t.Errorf("go.mod has a replace directive (%q...); go install ...@latest would refuse it; use go.work for local development",
+			strings.SplitN(string(mod[loc[0]:]), "\n", 2)[0])
+	}
+}

@@ -3,12 +3,12 @@ module github.com/hookferry/hookferry
 go 1.26.8
 
 // The SDK is its own module (sdk/go.mod), so that a plugin requires only
-// the SDK and its few dependencies. The host builds against the SDK in
-// this checkout: a change to both lands in one commit and is tested
-// together. This replace is why `go install ...@version` of the host
-// needs a release whose go.mod requires a tagged sdk/vX.Y.Z instead (see
-// docs/plugins.md, Compatibility).
-replace github.com/hookferry/hookferry/sdk => ./sdk
+// the SDK and its few dependencies. In this checkout go.work puts the
+// host, the SDK and the example plugin in one workspace, so the host
+// builds against the SDK beside it and a change to both is tested
+// together. There is no replace here, so `go install
+// github.com/hookferry/hookferry/cmd/hookferry@vX.Y.Z` works once the SDK
+// version required below is tagged (sdk/vX.Y.Z; see docs/plugins.md).
 
 require (
 	github.com/aymanbagabas/go-udiff v0.4.1
@@ -21,7 +21,7 @@ require (
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/go-plugin v1.8.0
 	github.com/hashicorp/hcl/v2 v2.25.0
-	github.com/hookferry/hookferry/sdk v0.0.0-00010101000000-000000000000
+	github.com/hookferry/hookferry/sdk v0.1.0
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
 	github.com/nats-io/nuid v1.0.1

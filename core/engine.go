@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -196,8 +195,8 @@ func (e *Engine) Start(ctx context.Context) error {
 		return err
 	}
 	if e.opts.DataDir != "" {
-		if err := os.MkdirAll(e.opts.DataDir, 0o700); err != nil {
-			return fmt.Errorf("data directory: %w", err)
+		if err := prepareDataDir(e.opts.DataDir, e.cfg.Queue.Backend != config.BackendMemory && e.cfg.Queue.URL == ""); err != nil {
+			return err
 		}
 	}
 	q, err := e.openQueue(ctx)

@@ -2,24 +2,33 @@ package sdk_test
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
 )
+
+// goAlone runs the go command on the SDK module by itself, outside the
+// repository's workspace (go.work), as a plugin author's build sees it.
+func goAlone(args ...string) *exec.Cmd {
+	cmd := exec.Command("go", args...)
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	return cmd
+}
 
 // TestSDKImportsNoHostPackage: a plugin author who imports sdk must not
 // pull in the host. sdk/... may depend on the standard library, its own
 // packages and the plugin transport libraries, never on core/, plugins/ or
 // cmd/ of the host module.
 func TestSDKImportsNoHostPackage(t *testing.T) {
-	mod, err := exec.Command("go", "list", "-m").Output()
+	mod, err := goAlone("list", "-m").Output()
 	if err != nil {
 		t.Fatalf("go list -m: %v", err)
 	}
 	if module := strings.TrimSpace(string(mod)); module != "github.com/hookferry/hookferry/sdk" {
 		t.Fatalf("running in module %q, want the SDK's own module", module)
 	}
-	out, err := exec.Command("go", "list", "-deps", "-test", "./...").Output()
+	out, err := goAlone("list", "-deps", "-test", "./...").Output()
 	if err != nil {
 		t.Fatalf("go list -deps: %v", err)
 	}
@@ -59,7 +68,7 @@ var allowedModules = map[string]bool{
 // TestSDKModuleRequiresLittle: the SDK's go.mod names only the modules
 // above; in particular never the host's NATS, goja or fasthttp.
 func TestSDKModuleRequiresLittle(t *testing.T) {
-	out, err := exec.Command("go", "mod", "edit", "-json").Output()
+	out, err := goAlone("mod", "edit", "-json").Output()
 	if err != nil {
 		t.Fatalf("go mod edit -json: %v", err)
 	}

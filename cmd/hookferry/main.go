@@ -19,15 +19,18 @@ import (
 	sdkplugin "github.com/hookferry/hookferry/sdk/plugin"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv))
 }
 
 // errReported means the error was already printed (diagnostics).
 var errReported = errors.New("reported")
+
+// exitStatus ends the process with this status and prints nothing more:
+// the command has said what it had to (fmt -check exits 3).
+type exitStatus int
+
+func (s exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(s)) }
 
 func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
 	root := newRoot(stdout, stderr, lookupEnv)
@@ -37,6 +40,10 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := root.ExecuteContext(ctx); err != nil {
+		var st exitStatus
+		if errors.As(err, &st) {
+			return int(st)
+		}
 		if !errors.Is(err, errReported) {
 			fmt.Fprintln(stderr, "Error:", err)
 		}
@@ -154,15 +161,7 @@ detail, file, line, column), without snippets.`,
 
 	validateCmd.Flags().BoolVar(&validateJSON, "json", false, "print the diagnostics as JSON (for CI)")
 
-	versionCmd := &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
-		Run: func(*cobra.Command, []string) {
-			fmt.Fprintln(stdout, "hookferry", version)
-		},
-	}
-	root.AddCommand(runCmd, validateCmd, versionCmd)
+	root.AddCommand(runCmd, validateCmd, newVersionCommand(stdout), newFmtCommand(stdout, stderr))
 	root.AddCommand(newAdminCommands(g, stdout, lookupEnv)...)
 	root.AddCommand(newPluginsCommand(g, stdout, stderr, lookupEnv))
 	root.AddCommand(newTestCommand(g, stdout, stderr, lookupEnv), newTypesCommand(stdout), newTapCommand(g, stdout, stderr, lookupEnv))

@@ -31,7 +31,7 @@ func TestValidateCommand(t *testing.T) {
 			`(?s)all_at_once.hcl:5:5: error: Unsupported argument.*all_at_once.hcl:17:36: error: JavaScript syntax error.*5 errors found`},
 		{"no config flag", []string{"validate"}, 1, "", "no configuration given; use -c PATH"},
 		{"missing file", []string{"validate", "-c", "nope.hcl"}, 1, "", "Cannot read configuration"},
-		{"version", []string{"version"}, 0, "hookferry dev", ""},
+		{"version", []string{"version"}, 0, "hookferry (devel)\n", ""},
 		{"bad log level", []string{"validate", "-c", "../../configs/demo.hcl", "--log-level", "loud"}, 1, "", "--log-level"},
 	}
 	for _, tt := range tests {
@@ -52,7 +52,7 @@ func TestValidateCommand(t *testing.T) {
 }
 
 func TestHelpOnEveryCommand(t *testing.T) {
-	for _, cmd := range []string{"run", "validate", "version"} {
+	for _, cmd := range []string{"run", "validate", "version", "fmt"} {
 		var out bytes.Buffer
 		if code := run([]string{cmd, "--help"}, &out, io.Discard, noEnv); code != 0 || !strings.Contains(out.String(), "Usage:") {
 			t.Errorf("%s --help: exit %d, %q", cmd, code, out.String())

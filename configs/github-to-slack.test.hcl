@@ -100,8 +100,12 @@ case "markup in a pull request is escaped" {
     golden   = "testdata/github-to-slack/pull_request_opened_markup.json"
   }
   assert {
-    condition     = !strcontains(sink.eng[0].text, "<!channel>") && !strcontains(sink.eng[0].text, "<script>")
-    error_message = "no mention or tag from the payload reaches Slack unescaped"
+    condition     = strcontains(sink.eng[0].body.blocks[1].text.text, "> &lt;!channel&gt; see &lt;https://evil.example|here&gt;") && !strcontains(sink.eng[0].body.blocks[1].text.text, "<!channel>")
+    error_message = "a mention or link from the payload's body reaches Slack escaped, never live"
+  }
+  assert {
+    condition     = !strcontains(sink.eng[0].body.text, "<script>") && !strcontains(sink.eng[0].body.blocks[0].text.text, "<script>")
+    error_message = "the title is escaped in the fallback and the blocks"
   }
 }
 

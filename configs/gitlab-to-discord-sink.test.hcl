@@ -75,7 +75,7 @@ case "a failed pipeline is red, links the pipeline and lists the failed job" {
     error_message = "the embed links the pipeline"
   }
   assert {
-    condition     = strcontains(sink.ops[0].text, "test\\\\-image") && !strcontains(sink.ops[0].text, "test\\\\-build")
+    condition     = strcontains(sink.ops[0].body.embeds[0].description, "[test\\-image](") && !strcontains(sink.ops[0].text, "build")
     error_message = "only the failed job is listed (escaped for Discord markdown)"
   }
 }

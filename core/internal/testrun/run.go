@@ -238,7 +238,13 @@ func runCase(ctx context.Context, f *File, c *Case, l *Loaded, opts Options) (re
 			fail("sink %s: %v", s, sinkErr[s])
 		}
 	}
-	if len(c.Asserts) > 0 {
+	sinkFailed := false
+	for _, err := range sinkErr {
+		sinkFailed = sinkFailed || err != nil
+	}
+	if len(c.Asserts) > 0 && sinkFailed {
+		fail("%d assert(s) not evaluated: a sink produced no output", len(c.Asserts))
+	} else if len(c.Asserts) > 0 {
 		vars := variables(status, ev, outputs)
 		for _, a := range c.Asserts {
 			v, diags := a.Condition.Value(&hcl.EvalContext{Variables: vars, Functions: functions()})
@@ -277,7 +283,11 @@ func pick(ps []*Pipeline, name string) (*Pipeline, error) {
 func buildRequest(f *File, c *Case, p *Pipeline, opts Options) (*sdk.Request, error) {
 	body := c.Request.Body
 	if c.Request.BodyFile != "" {
-		b, err := os.ReadFile(filepath.Join(filepath.Dir(f.Path), c.Request.BodyFile))
+		path := c.Request.BodyFile
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(filepath.Dir(f.Path), path)
+		}
+		b, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("body_file: %w", err)
 		}

@@ -7,5 +7,5 @@
 // the sender gets its 2xx. What happens after the queue (transforms, sink,
 // sending) is the delivery package's worker, one per (pipeline, sink).
 //
-// It imports queue and sdk.
+// It imports queue, sdk and glob (the events pattern syntax).
 package pipeline

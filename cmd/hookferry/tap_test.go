@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,8 +56,8 @@ func TestTapRecordsFixturesThatHookferryTestRuns(t *testing.T) {
 	addr, admin := freePort(t), freePort(t)
 	cmd := exec.Command(bin, "run", "-c", cfg, "--listen", addr, "--admin-listen", admin, "--data-dir", filepath.Join(dir, "data"))
 	cmd.Env = append(os.Environ(), "GH_SECRET=real-secret-never-recorded")
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -163,4 +164,23 @@ func TestTapRecordsFixturesThatHookferryTestRuns(t *testing.T) {
 	if len(ferrs) > 0 || len(rs) != 1 || rs[0].Passed || !strings.Contains(strings.Join(rs[0].Failures, " "), "cannot map boom") {
 		t.Fatalf("the dead delivery's case should reproduce its failure: %+v %v", rs, ferrs)
 	}
+}
+
+// syncBuffer is a bytes.Buffer the process's output copier and the test
+// can use at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

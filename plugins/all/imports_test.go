@@ -10,7 +10,9 @@ import (
 // share plugins/internal helpers, but never reach into the host (core/,
 // cmd/): a built-in must be movable out of process unchanged.
 func TestPluginsNeverImportCore(t *testing.T) {
-	mod, err := exec.Command("go", "list", "-m").Output()
+	// The module of this package (go list -m would list every module of
+	// the workspace).
+	mod, err := exec.Command("go", "list", "-f", "{{.Module.Path}}", ".").Output()
 	if err != nil {
 		t.Fatalf("go list -m: %v", err)
 	}

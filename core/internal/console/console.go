@@ -228,7 +228,10 @@ func (c *Console) endSession(w http.ResponseWriter, r *http.Request, s *session)
 
 type sessionKey struct{}
 
-func sessionOf(r *http.Request) *session { s, _ := r.Context().Value(sessionKey{}).(*session); return s }
+func sessionOf(r *http.Request) *session {
+	s, _ := r.Context().Value(sessionKey{}).(*session)
+	return s
+}
 
 // auth admits a request with a live session (or, with no token
 // configured, gives it one), and checks a state-changing request's

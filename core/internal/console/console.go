@@ -195,7 +195,7 @@ func (c *Console) newSession(w http.ResponseWriter, r *http.Request) *session {
 	c.sessions.m[s.id] = s
 	c.sessions.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: s.id, Path: "/ui/", HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode, Expires: s.expires})
+		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: int(c.ttl.Seconds())})
 	return s
 }
 

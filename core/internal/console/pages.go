@@ -276,7 +276,7 @@ func (c *Console) detail(w http.ResponseWriter, r *http.Request) {
 			hs = append(hs, header{k, view.Headers[k]})
 		}
 		body := ev.Body
-		if len(body) <= 4*shownBody && json.Valid(body) {
+		if len(body) <= 4<<20 && json.Valid(body) { // pretty-printing costs a copy
 			var b bytes.Buffer
 			if json.Indent(&b, body, "", "  ") == nil {
 				body = b.Bytes()

@@ -258,6 +258,7 @@ pipeline "shop" {
 	// The overview's numbers arrive over the stream.
 	b.do("overview", chromedp.Navigate(ui), chromedp.WaitVisible(id("overview")))
 	b.until("overview live", `document.querySelector('#live').textContent.startsWith('live ·')`)
+	b.until("rates over a window", `document.querySelector('tr[data-k="shop/orders"] [data-f=recv_rate]').textContent.endsWith('/min')`)
 	if d := b.text(`tr[data-k="shop/orders"] [data-f=delivered]`); d != "1" {
 		t.Fatalf("overview shows %q delivered, want 1", d)
 	}

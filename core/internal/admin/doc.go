@@ -1,10 +1,11 @@
 // Package admin is the operator's HTTP API, on its own port
 // (the admin block), separate from webhook ingress: health
 // (/livez, /readyz), delivery records (/v1/deliveries) and replay
-// (/v1/replay), and the tools (tools.go): the live tail of accepted events
+// (/v1/replay), the tools (tools.go): the live tail of accepted events
 // (/v1/tap, server-sent events), stored events (/v1/deliveries/ID/event)
-// and transform runs (/v1/transform/run). The hookferry CLI commands
-// deliveries, replay and tap call it.
+// and transform runs (/v1/transform/run), and the web console (/ui/,
+// package console) when the backend provides one. The hookferry CLI
+// commands deliveries, replay and tap call it.
 //
 // It imports queue (records and ids), tap (the live tail) and sdk, and
 // nothing of the stages.

@@ -32,6 +32,8 @@ type Pipeline struct {
 	// Filtered counts verified events answered 200 and not stored because
 	// their type matched no pattern of Events.
 	Filtered atomic.Int64
+	// Accepted counts events stored for delivery (not duplicates).
+	Accepted atomic.Int64
 }
 
 // Methods lists the HTTP methods the source accepts.
@@ -92,6 +94,7 @@ func (p *Pipeline) Serve(ctx context.Context, req *sdk.Request) *sdk.Response {
 		p.Log.Info("duplicate event acknowledged, not delivered again", "pipeline", p.Name, "event_id", ev.ID)
 		return jsonResponse(http.StatusOK, accepted{ID: ev.ID, Duplicate: true})
 	}
+	p.Accepted.Add(1)
 	p.Log.Debug("event accepted", "pipeline", p.Name, "event_id", ev.ID, "type", ev.Type, "bytes", len(ev.Body))
 	if p.Tap != nil {
 		p.Tap(ev)

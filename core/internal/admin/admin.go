@@ -48,6 +48,9 @@ func New(b Backend, log *slog.Logger) *Server {
 	if t, ok := b.(Tools); ok {
 		s.mountTools(mux, t)
 	}
+	if r, ok := b.(Reloader); ok {
+		s.mountReload(mux, r)
+	}
 	s.srv = &http.Server{
 		Handler:           http.MaxBytesHandler(mux, 1<<20),
 		ReadHeaderTimeout: 5 * time.Second,

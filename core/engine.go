@@ -74,6 +74,10 @@ func (e *ConfigError) Write(w io.Writer, color bool) error {
 
 // Engine is a loaded configuration with every component built.
 type Engine struct {
+	// mu guards what a reload swaps: cfg, catalog, pipelines, workers,
+	// guards, client, warnings (reload.go).
+	mu        sync.RWMutex
+	reload    reloadState
 	opts      Options
 	log       *slog.Logger
 	cfg       *config.Config
@@ -133,6 +137,12 @@ func AdminAddress(opts Options) (string, error) {
 // Load reads the configuration and builds every component. Problems come
 // back together as a *ConfigError.
 func Load(ctx context.Context, opts Options) (*Engine, error) {
+	return load(ctx, opts, nil)
+}
+
+// load is Load; on a reload, prev is the running engine, whose unchanged
+// plugins are reused.
+func load(ctx context.Context, opts Options, prev *Engine) (*Engine, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -142,7 +152,7 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, &ConfigError{Diagnostics: diags, files: parsed.Files()}
 	}
 	cat, diags, files := catalog.Open(ctx, catalog.Options{Parsed: parsed, ConfigPath: opts.ConfigPath, LookupEnv: opts.LookupEnv,
-		Components: opts.Components, PluginDirs: opts.PluginDirs, Reattach: opts.Reattach, Log: log})
+		Components: opts.Components, PluginDirs: opts.PluginDirs, Reattach: opts.Reattach, Log: log, Previous: prev.currentCatalog()})
 	if diags.HasErrors() {
 		cat.Close(ctx)
 		return nil, &ConfigError{Diagnostics: diags, files: files}
@@ -155,7 +165,7 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	// syntax error too).
 	egress := delivery.Egress{DenyPrivate: cfg.Egress.DenyPrivate}
 	cat.SetHTTP(egress.HTTPClient())
-	e := &Engine{opts: opts, log: log, cfg: cfg, catalog: cat, client: delivery.NewClient(egress)}
+	e := &Engine{opts: opts, log: log, cfg: cfg, catalog: cat, client: delivery.NewClient(egress), guards: prev.currentGuards()}
 	for _, pc := range cfg.Pipelines {
 		p, ws, d := e.build(ctx, pc)
 		diags = append(diags, d...)
@@ -178,6 +188,8 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 
 // Summary describes what was loaded.
 func (e *Engine) Summary() Summary {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
 	s := Summary{Pipelines: len(e.pipelines), Warnings: e.warnings}
 	for _, p := range e.cfg.Pipelines {
 		s.Sinks += len(p.Sinks)
@@ -191,6 +203,8 @@ func (e *Engine) Summary() Summary {
 // Start opens the data directory and the queue, starts the consumers and
 // begins accepting requests. It returns once the listener is bound.
 func (e *Engine) Start(ctx context.Context) error {
+	e.reload.mu.Lock()
+	defer e.reload.mu.Unlock()
 	if err := checkAdminOverride(e.opts.AdminListen, e.cfg.Admin); err != nil {
 		return err
 	}
@@ -204,20 +218,9 @@ func (e *Engine) Start(ctx context.Context) error {
 		return err
 	}
 	e.queue = q
-	routes := map[string]ingress.Endpoint{}
-	for i, p := range e.pipelines {
-		p.Queue = e.queue
-		var consumers []queue.Consumer
-		for _, w := range e.workers {
-			if w.Pipeline == p.Name {
-				w.Queue = e.queue
-				consumers = append(consumers, w.Consumer())
-			}
-		}
-		if err := e.queue.Declare(ctx, p.Name, consumers); err != nil {
-			return fmt.Errorf("queue: %w", err)
-		}
-		routes[e.cfg.Pipelines[i].Source.Path] = p
+	routes, err := e.declare(ctx, e.cfg, e.pipelines, e.workers)
+	if err != nil {
+		return err
 	}
 	srv := e.cfg.Server
 	e.ingress = ingress.New(ingress.Config{
@@ -254,13 +257,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	stop, stopConsume := context.WithCancel(context.WithoutCancel(ctx))
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	e.stopConsume, e.cancelWork = stopConsume, cancelWork
-	for _, w := range e.workers {
-		e.consumers.Go(func() {
-			if err := w.Run(stop, work); err != nil {
-				e.log.Error("consumer stopped", "pipeline", w.Pipeline, "sink", w.Sink.Name, "error", err)
-			}
-		})
-	}
+	e.startWorkers(stop, work)
 	e.serveErr = make(chan error, 1)
 	go func() { e.serveErr <- e.ingress.Serve() }()
 	e.ready.Store(true)
@@ -312,8 +309,8 @@ func (e *Engine) Replay(ctx context.Context, id queue.DeliveryID) error {
 // Depths reports every sink's backlog (admin API).
 func (e *Engine) Depths(ctx context.Context) ([]queue.Depth, error) {
 	var out []queue.Depth
-	for _, w := range e.workers {
-		d, err := e.queue.Depth(ctx, w.Pipeline, w.Sink.Name)
+	for _, k := range e.sinkKeys() {
+		d, err := e.queue.Depth(ctx, k.pipeline, k.sink)
 		if err != nil {
 			return nil, err
 		}
@@ -361,6 +358,7 @@ func (e *Engine) Run(ctx context.Context) error {
 // Shutdown stops taking requests, lets attempts in flight finish until ctx
 // ends (then cancels them), and closes every component.
 func (e *Engine) Shutdown(ctx context.Context) error {
+	e.stopReloads()
 	e.log.Info("shutting down")
 	e.ready.Store(false)
 	err := e.ingress.Shutdown(ctx)
@@ -396,11 +394,13 @@ func (e *Engine) closeComponents(ctx context.Context) {
 }
 
 // Plugins lists the running plugins (for `hookferry plugins list`).
-func (e *Engine) Plugins() []*pluginhost.Plugin { return e.catalog.Plugins() }
+func (e *Engine) Plugins() []*pluginhost.Plugin { return e.currentCatalog().Plugins() }
 
 // SinkStats reports settled deliveries of one sink (for tests and, later,
 // metrics).
 func (e *Engine) SinkStats(pipelineName, sink string) (delivered, retried, failed int64, ok bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
 	for _, w := range e.workers {
 		if w.Pipeline == pipelineName && w.Sink.Name == sink {
 			s := &w.Sink.Stats

@@ -201,6 +201,8 @@ func (e *Engine) TransformRun(ctx context.Context, req TransformRunRequest) (*Tr
 }
 
 func (e *Engine) findConfig(pipeline, sink string, sinkRequired bool) (*config.Pipeline, *config.Sink, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
 	for _, pc := range e.cfg.Pipelines {
 		if pc.Name != pipeline {
 			continue
@@ -273,6 +275,8 @@ func (e *Engine) definition(kind sdk.Kind, name string) (sdk.Definition, bool) {
 }
 
 func (e *Engine) sinkNamed(pipeline, sink string) sdk.Sink {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
 	for _, w := range e.workers {
 		if w.Pipeline == pipeline && w.Sink.Name == sink {
 			return w.Sink.Sink

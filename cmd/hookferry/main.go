@@ -99,13 +99,20 @@ written in HCL.`,
 	}
 
 	var dataDir, listen, adminListen string
+	var watch bool
 	runCmd := &cobra.Command{
 		Use:   "run -c PATH",
 		Short: "Run the pipelines of a configuration",
 		Long: `Run loads the configuration, refuses to start on any error (the same checks as
 validate), then serves webhooks until SIGINT or SIGTERM. On a signal it stops
 taking requests, lets deliveries in flight finish within shutdown_timeout, and
-exits.`,
+exits.
+
+SIGHUP (or POST /v1/reload on the admin API, or --watch) reloads the
+configuration without a restart: it is built in full beside the running one
+and replaces it only when all of it is valid; otherwise the running one stays
+and every problem is logged with file:line. Changes to the server, admin and
+queue blocks need a restart. See docs/operations.md, "Reloading".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o, err := opts()
@@ -113,15 +120,27 @@ exits.`,
 				return err
 			}
 			o.DataDir, o.Listen, o.AdminListen = dataDir, listen, adminListen
+			// SIGHUP reloads; taken before loading, since its default
+			// action ends the process.
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
 			e, err := core.Load(cmd.Context(), o)
 			if err != nil {
 				return report(stderr, err)
 			}
-			return e.Run(cmd.Context())
+			ctx, cancel := context.WithCancel(cmd.Context())
+			defer cancel()
+			go reloadOnSignal(ctx, e, hup, o.Logger)
+			if watch {
+				go watchConfig(ctx, e, o.Logger)
+			}
+			return e.Run(ctx)
 		},
 	}
 	runCmd.Flags().StringVar(&dataDir, "data-dir", "./data", "folder for everything the process stores")
 	runCmd.Flags().StringVar(&listen, "listen", "", "listen address, overriding server.listen (e.g. 127.0.0.1:0)")
+	runCmd.Flags().BoolVar(&watch, "watch", false, "reload the configuration when one of its files (or a script it names) changes")
 	runCmd.Flags().StringVar(&adminListen, "admin-listen", "", "admin API address, overriding admin.listen (beyond loopback only with admin.token)")
 
 	var validateJSON bool

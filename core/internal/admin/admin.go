@@ -51,6 +51,9 @@ func New(b Backend, log *slog.Logger) *Server {
 	if c, ok := b.(Console); ok {
 		s.mountConsole(mux, c)
 	}
+	if r, ok := b.(Reloader); ok {
+		s.mountReload(mux, r)
+	}
 	s.srv = &http.Server{
 		Handler:           http.MaxBytesHandler(mux, 1<<20),
 		ReadHeaderTimeout: 5 * time.Second,

@@ -1,7 +1,8 @@
 // Package admin is the operator's HTTP API, on its own port
 // (the admin block), separate from webhook ingress: health
 // (/livez, /readyz), delivery records (/v1/deliveries) and replay
-// (/v1/replay), the tools (tools.go): the live tail of accepted events
+// (/v1/replay), the config reload (POST /v1/reload, when the backend is a
+// Reloader), the tools (tools.go): the live tail of accepted events
 // (/v1/tap, server-sent events), stored events (/v1/deliveries/ID/event)
 // and transform runs (/v1/transform/run), and the web console (/ui/,
 // package console) when the backend provides one. The hookferry CLI

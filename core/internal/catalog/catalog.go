@@ -31,6 +31,10 @@ type Options struct {
 	// Reattach names plugins started by hand to connect to.
 	Reattach map[string]sdkplugin.Reattach
 	Log      *slog.Logger
+	// Previous is the running configuration's catalog, on a reload: its
+	// plugins whose block and binary did not change are reused rather
+	// than started again (reuse.go).
+	Previous *Catalog
 }
 
 // Catalog resolves component types and builds components. It satisfies
@@ -47,6 +51,10 @@ type Catalog struct {
 	provider map[key]*pluginhost.Plugin
 	diags    hcl.Diagnostics // from plugins started on demand
 	built    []sdk.Component
+
+	prev     *Catalog
+	stamps   map[*pluginhost.Plugin]stamp // the binary each plugin was started from
+	borrowed map[*pluginhost.Plugin]bool  // reused from prev: not this catalog's to stop
 }
 
 var _ config.Lookup = (*Catalog)(nil)
@@ -62,7 +70,8 @@ func Open(ctx context.Context, opts Options) (*Catalog, hcl.Diagnostics, map[str
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Catalog{ctx: context.WithoutCancel(ctx), log: log, found: map[string]pluginhost.Spec{}, provider: map[key]*pluginhost.Plugin{}}
+	c := &Catalog{ctx: context.WithoutCancel(ctx), log: log, found: map[string]pluginhost.Spec{}, provider: map[key]*pluginhost.Plugin{},
+		prev: opts.Previous, stamps: map[*pluginhost.Plugin]stamp{}, borrowed: map[*pluginhost.Plugin]bool{}}
 	reg, err := NewRegistry(opts.Components...)
 	if err != nil {
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid component registry", Detail: err.Error()}}, nil
@@ -114,13 +123,23 @@ func Open(ctx context.Context, opts Options) (*Catalog, hcl.Diagnostics, map[str
 
 // start runs one plugin and adds its components. Call without c.mu.
 func (c *Catalog) start(ctx context.Context, spec pluginhost.Spec, at *hcl.Range) hcl.Diagnostics {
-	p, err := pluginhost.Start(ctx, spec, c.log)
-	if err != nil {
-		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: fmt.Sprintf("Plugin %q did not start", spec.Name), Detail: err.Error(), Subject: at}}
+	st := stampOf(spec)
+	p, reused := c.prev.reusable(spec, st)
+	if !reused {
+		var err error
+		p, err = pluginhost.Start(ctx, spec, c.log)
+		if err != nil {
+			return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: fmt.Sprintf("Plugin %q did not start", spec.Name), Detail: err.Error(), Subject: at}}
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.plugins = append(c.plugins, p)
+	c.stamps[p] = st
+	if reused {
+		c.borrowed[p] = true
+		c.log.Info("plugin unchanged; reused", "plugin", spec.Name, "pid", p.Pid())
+	}
 	var diags hcl.Diagnostics
 	for _, d := range p.Definitions() {
 		if err := c.reg.Add(d); err != nil {
@@ -211,8 +230,8 @@ func (c *Catalog) Close(ctx context.Context) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	c.mu.Lock()
-	built, plugins := c.built, c.plugins
-	c.built, c.plugins = nil, nil
+	built, plugins, borrowed := c.built, c.plugins, c.borrowed
+	c.built, c.plugins, c.borrowed = nil, nil, nil
 	c.mu.Unlock()
 	for _, b := range built {
 		if err := b.Close(cctx); err != nil {
@@ -220,7 +239,9 @@ func (c *Catalog) Close(ctx context.Context) {
 		}
 	}
 	for _, p := range plugins {
-		p.Close()
+		if !borrowed[p] {
+			p.Close()
+		}
 	}
 }
 

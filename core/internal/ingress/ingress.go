@@ -9,6 +9,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -39,9 +40,9 @@ type Config struct {
 
 // Server is the ingress listener.
 type Server struct {
-	cfg    Config
-	routes map[string]Endpoint
-	allow  map[string]string // path -> Allow header
+	cfg Config
+	// table is the route table; SetRoutes swaps it whole (routes.go).
+	table  atomic.Pointer[table]
 	srv    *fasthttp.Server
 	ln     net.Listener
 	log    *slog.Logger
@@ -55,10 +56,8 @@ func New(cfg Config, routes map[string]Endpoint, log *slog.Logger) *Server {
 		cfg.HandlerTimeout = cfg.ReadTimeout
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, routes: routes, allow: map[string]string{}, log: log, ctx: ctx, cancel: cancel}
-	for p, ep := range routes {
-		s.allow[p] = strings.Join(ep.Methods(), ", ")
-	}
+	s := &Server{cfg: cfg, log: log, ctx: ctx, cancel: cancel}
+	s.table.Store(newTable(routes))
 	s.srv = &fasthttp.Server{
 		Handler:                       s.handle,
 		ErrorHandler:                  s.handleError,
@@ -115,14 +114,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) handle(rc *fasthttp.RequestCtx) {
 	path := string(rc.Path())
-	ep, ok := s.routes[path]
+	t := s.acquire()
+	defer t.release()
+	ep, ok := t.routes[path]
 	if !ok {
 		writeJSONError(rc, fasthttp.StatusNotFound, "no pipeline on this path")
 		return
 	}
 	method := string(rc.Method())
 	if !slices.Contains(ep.Methods(), method) {
-		rc.Response.Header.Set("Allow", s.allow[path])
+		rc.Response.Header.Set("Allow", t.allow[path])
 		writeJSONError(rc, fasthttp.StatusMethodNotAllowed, "method not allowed")
 		return
 	}

@@ -159,3 +159,84 @@ func TestRequestIsCopied(t *testing.T) {
 		}
 	}
 }
+
+// blocker answers only when released, and says which table it is in.
+type blocker struct {
+	name    string
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blocker) Methods() []string { return []string{"POST"} }
+
+func (b *blocker) Serve(context.Context, *sdk.Request) *sdk.Response {
+	if b.entered != nil {
+		b.entered <- struct{}{}
+		<-b.release
+	}
+	return &sdk.Response{StatusCode: 202, Body: []byte(b.name)}
+}
+
+// TestSetRoutesSwapsWholeTableAndWaitsForOldRequests: after SetRoutes new
+// requests see only the new table (an old path is gone, a new one
+// answers), and SetRoutes returns only once a request routed by the old
+// table has finished.
+func TestSetRoutesSwapsWholeTableAndWaitsForOldRequests(t *testing.T) {
+	old := &blocker{name: "old", entered: make(chan struct{}, 1), release: make(chan struct{})}
+	s := start(t, old)
+	inFlight := make(chan string, 1)
+	go func() {
+		resp, err := http.Post("http://"+s.Addr()+"/in", "text/plain", nil)
+		if err != nil {
+			inFlight <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		inFlight <- string(b)
+	}()
+	<-old.entered
+
+	swapped := make(chan error, 1)
+	go func() {
+		swapped <- s.SetRoutes(context.Background(), map[string]Endpoint{"/in": &blocker{name: "new"}, "/new": &blocker{name: "new"}})
+	}()
+	// New requests are served by the new table while the old one drains.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Post("http://"+s.Addr()+"/new", "text/plain", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == 202 && string(b) == "new" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/new: %d %s", resp.StatusCode, b)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case err := <-swapped:
+		t.Fatalf("SetRoutes returned (%v) while a request on the old table runs", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(old.release)
+	if got := <-inFlight; got != "old" {
+		t.Errorf("the request in flight got %q, want the old endpoint's answer", got)
+	}
+	if err := <-swapped; err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post("http://"+s.Addr()+"/in", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "new" {
+		t.Errorf("/in after the swap: %s", b)
+	}
+}

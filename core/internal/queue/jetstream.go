@@ -379,7 +379,11 @@ func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, conc
 	if err != nil {
 		return fmt.Errorf("queue: consume %s/%s: %w", pipeline, consumer, err)
 	}
-	stop := context.AfterFunc(ctx, it.Stop)
+	// On stop, Drain (not Stop) so that the messages already pulled come
+	// out of Next and are handed back below at once, instead of waiting
+	// out the ack wait (a worker replaced by a config reload takes them
+	// over immediately).
+	stop := context.AfterFunc(ctx, it.Drain)
 	defer stop()
 	work := make(chan jetstream.Msg)
 	var wg sync.WaitGroup
@@ -408,7 +412,16 @@ func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, conc
 			}
 			continue
 		}
-		work <- m
+		if ctx.Err() != nil {
+			// Pulled, never handled: give it back for redelivery now.
+			_ = m.Nak()
+			continue
+		}
+		select {
+		case work <- m:
+		case <-ctx.Done():
+			_ = m.Nak()
+		}
 	}
 	close(work)
 	wg.Wait()

@@ -160,14 +160,15 @@ func (c *memConsumer) push(d *memDelivery) {
 	c.cond.Signal()
 }
 
-// next blocks until a delivery is ready or the consumer closes.
-func (c *memConsumer) next() (*memDelivery, bool) {
+// next blocks until a delivery is ready, or the consumer closes, or the
+// Consume call that waits stops (*stopped, guarded by c.mu).
+func (c *memConsumer) next(stopped *bool) (*memDelivery, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for len(c.items) == 0 && !c.closed {
+	for len(c.items) == 0 && !c.closed && !*stopped {
 		c.cond.Wait()
 	}
-	if c.closed {
+	if c.closed || *stopped {
 		return nil, false
 	}
 	d := c.items[0]
@@ -194,13 +195,22 @@ func (m *Memory) Consume(ctx context.Context, pipeline, consumer string, concurr
 	if !ok {
 		return fmt.Errorf("queue: consumer %s/%s was not declared", pipeline, consumer)
 	}
-	stop := context.AfterFunc(ctx, c.close)
+	// Ending ctx stops this call only: what waits (and the retries
+	// scheduled) stays in the consumer for the next Consume (a worker
+	// replaced by a config reload). Close ends the consumer itself.
+	stopped := false
+	stop := context.AfterFunc(ctx, func() {
+		c.mu.Lock()
+		stopped = true
+		c.mu.Unlock()
+		c.cond.Broadcast()
+	})
 	defer stop()
 	var wg sync.WaitGroup
 	for range max(concurrency, 1) {
 		wg.Go(func() {
 			for {
-				d, ok := c.next()
+				d, ok := c.next(&stopped)
 				if !ok {
 					return
 				}

@@ -164,4 +164,3 @@ func TestTapRecordsFixturesThatHookferryTestRuns(t *testing.T) {
 		t.Fatalf("the dead delivery's case should reproduce its failure: %+v %v", rs, ferrs)
 	}
 }
-

@@ -13,6 +13,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/hookferry/hookferry/core/internal/telemetry"
 	"github.com/hookferry/hookferry/sdk"
 )
 
@@ -35,13 +36,19 @@ type Config struct {
 	// HandlerTimeout bounds one endpoint call (verification plus storing
 	// the event); 0 means ReadTimeout.
 	HandlerTimeout time.Duration
+	// Meters, by route path, time every request and count those the
+	// ingress answers itself (a wrong method, a body too large); the
+	// endpoint counts the rest. Unrouted is the meter of requests that
+	// match no route (its pipeline label is empty: a path a sender
+	// invents never becomes a label). nil meters count nothing.
+	Meters   map[string]*telemetry.Ingress
+	Unrouted *telemetry.Ingress
 }
 
 // Server is the ingress listener.
 type Server struct {
 	cfg    Config
-	routes map[string]Endpoint
-	allow  map[string]string // path -> Allow header
+	routes map[string]route
 	srv    *fasthttp.Server
 	ln     net.Listener
 	log    *slog.Logger
@@ -55,9 +62,9 @@ func New(cfg Config, routes map[string]Endpoint, log *slog.Logger) *Server {
 		cfg.HandlerTimeout = cfg.ReadTimeout
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, routes: routes, allow: map[string]string{}, log: log, ctx: ctx, cancel: cancel}
+	s := &Server{cfg: cfg, routes: map[string]route{}, log: log, ctx: ctx, cancel: cancel}
 	for p, ep := range routes {
-		s.allow[p] = strings.Join(ep.Methods(), ", ")
+		s.routes[p] = route{ep: ep, allow: strings.Join(ep.Methods(), ", "), meter: cfg.Meters[p]}
 	}
 	s.srv = &fasthttp.Server{
 		Handler:                       s.handle,
@@ -113,17 +120,32 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// route is one path's endpoint with what the server keeps beside it.
+type route struct {
+	ep    Endpoint
+	allow string // the Allow header
+	meter *telemetry.Ingress
+}
+
 func (s *Server) handle(rc *fasthttp.RequestCtx) {
+	start := time.Now()
 	path := string(rc.Path())
-	ep, ok := s.routes[path]
+	rt, ok := s.routes[path]
 	if !ok {
 		writeJSONError(rc, fasthttp.StatusNotFound, "no pipeline on this path")
+		s.cfg.Unrouted.Count(telemetry.BadRequest)
+		s.cfg.Unrouted.Request(len(rc.PostBody()), time.Since(start))
 		return
 	}
+	ep := rt.ep
+	// The endpoint counts the result of what it serves; the time and size
+	// of every request routed to it are observed here.
+	defer func() { rt.meter.Request(len(rc.PostBody()), time.Since(start)) }()
 	method := string(rc.Method())
 	if !slices.Contains(ep.Methods(), method) {
-		rc.Response.Header.Set("Allow", s.allow[path])
+		rc.Response.Header.Set("Allow", rt.allow)
 		writeJSONError(rc, fasthttp.StatusMethodNotAllowed, "method not allowed")
+		rt.meter.Count(telemetry.BadRequest)
 		return
 	}
 	req := &sdk.Request{
@@ -133,7 +155,7 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 		Header:     make(sdk.Header, rc.Request.Header.Len()),
 		Body:       append([]byte(nil), rc.PostBody()...),
 		RemoteAddr: rc.RemoteAddr().String(),
-		ReceivedAt: time.Now().UTC(),
+		ReceivedAt: start.UTC(),
 	}
 	for k, v := range rc.Request.Header.All() {
 		req.Header.Add(strings.ToLower(string(k)), string(v))
@@ -171,6 +193,13 @@ func (s *Server) handleError(rc *fasthttp.RequestCtx, err error) {
 		status = fasthttp.StatusBadRequest
 	}
 	s.log.Debug("ingress: bad request", "status", status, "error", err, "remote", rc.RemoteAddr().String())
+	// The headers may have been read (a body over the limit): count it
+	// against the pipeline its path routes to, if any.
+	meter := s.cfg.Unrouted
+	if rt, ok := s.routes[string(rc.Path())]; ok {
+		meter = rt.meter
+	}
+	meter.Count(telemetry.ResultOf(status))
 	writeJSONError(rc, status, strings.ToLower(fasthttp.StatusMessage(status)))
 	rc.SetConnectionClose()
 }

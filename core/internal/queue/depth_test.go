@@ -24,13 +24,9 @@ func TestDepthReportsOldestAndDead(t *testing.T) {
 			}
 		}
 		after := time.Now().Add(time.Second)
-		d, err := q.Depth(ctx, "p", "a")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d.Pending != 2 || d.InFlight != 0 || d.Dead != 0 {
-			t.Fatalf("before consuming: %+v, want 2 pending", d)
-		}
+		// JetStream updates a consumer's counts just after the publish is
+		// acknowledged.
+		d := waitDepth(t, q, "a", func(d Depth) bool { return d.Pending == 2 && d.InFlight == 0 && d.Dead == 0 })
 		if d.Oldest.Before(before) || d.Oldest.After(after) {
 			t.Fatalf("oldest %v not within [%v, %v]", d.Oldest, before, after)
 		}
@@ -73,7 +69,7 @@ func TestDepthReportsOldestAndDead(t *testing.T) {
 	})
 }
 
-func waitDepth(t *testing.T, q Queue, consumer string, ok func(Depth) bool) {
+func waitDepth(t *testing.T, q Queue, consumer string, ok func(Depth) bool) Depth {
 	t.Helper()
 	var d Depth
 	for range 500 {
@@ -82,9 +78,10 @@ func waitDepth(t *testing.T, q Queue, consumer string, ok func(Depth) bool) {
 			t.Fatal(err)
 		}
 		if ok(d) {
-			return
+			return d
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("depth of %s stuck at %+v", consumer, d)
+	return d
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/hookferry/hookferry/core/internal/pluginhost"
 	"github.com/hookferry/hookferry/core/internal/queue"
 	"github.com/hookferry/hookferry/core/internal/tap"
+	"github.com/hookferry/hookferry/core/internal/telemetry"
 	"github.com/hookferry/hookferry/sdk"
 	sdkplugin "github.com/hookferry/hookferry/sdk/plugin"
 )
@@ -47,6 +49,9 @@ type Options struct {
 	// Reattach names plugins started by hand (for a debugger) to connect
 	// to instead of starting them (HOOKFERRY_REATTACH_PLUGINS).
 	Reattach map[string]sdkplugin.Reattach
+	// DisableMetrics builds no metrics and serves no /metrics (benchmarks
+	// measure what metrics cost against it).
+	DisableMetrics bool
 }
 
 // ConfigError carries every configuration problem found, with the files
@@ -91,6 +96,7 @@ type Engine struct {
 	admin     *admin.Server
 	ready     atomic.Bool
 	tap       tap.Hub
+	metrics   *telemetry.Metrics // nil with Options.DisableMetrics
 
 	warnings hcl.Diagnostics
 
@@ -165,7 +171,7 @@ func load(ctx context.Context, opts Options, prev *Engine) (*Engine, error) {
 	// syntax error too).
 	egress := delivery.Egress{DenyPrivate: cfg.Egress.DenyPrivate}
 	cat.SetHTTP(egress.HTTPClient())
-	e := &Engine{opts: opts, log: log, cfg: cfg, catalog: cat, client: delivery.NewClient(egress), guards: prev.currentGuards()}
+	e := &Engine{opts: opts, log: log, cfg: cfg, catalog: cat, client: delivery.NewClient(egress), guards: prev.currentGuards(), metrics: prev.currentMetrics(opts)}
 	for _, pc := range cfg.Pipelines {
 		p, ws, d := e.build(ctx, pc)
 		diags = append(diags, d...)
@@ -183,6 +189,7 @@ func load(ctx context.Context, opts Options, prev *Engine) (*Engine, error) {
 		log.Warn("config: "+d.Summary, "detail", d.Detail, "at", d.Subject)
 	}
 	e.warnings = diags
+	e.loaded(time.Now())
 	return e, nil
 }
 
@@ -227,7 +234,9 @@ func (e *Engine) Start(ctx context.Context) error {
 		MaxBodySize: srv.MaxBodySize, MaxHeaderSize: srv.MaxHeaderSize,
 		ReadTimeout: srv.ReadTimeout, WriteTimeout: srv.WriteTimeout, IdleTimeout: srv.IdleTimeout,
 		MaxConcurrency: srv.MaxConcurrency,
+		Unrouted:       e.metrics.Ingress("", ""),
 	}, routes, e.log)
+	e.OnReload(e.metrics.ConfigReloaded)
 	addr := srv.Listen
 	if e.opts.Listen != "" {
 		addr = e.opts.Listen
@@ -241,7 +250,8 @@ func (e *Engine) Start(ctx context.Context) error {
 		adminAddr = e.opts.AdminListen
 	}
 	if adminAddr != "" {
-		e.admin = admin.New(e, e.log)
+		e.metrics.ObserveState(e.metricsState)
+		e.admin = admin.New(e, e.log, e.adminOptions()...)
 		if err := e.admin.Listen(adminAddr); err != nil {
 			_ = e.queue.Close(ctx)
 			return fmt.Errorf("admin listen on %s: %w", adminAddr, err)

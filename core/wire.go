@@ -34,6 +34,7 @@ func (e *Engine) build(ctx context.Context, pc *config.Pipeline) (*pipeline.Pipe
 	p := &pipeline.Pipeline{Name: pc.Name, Log: e.log, Tap: e.tap.Publish}
 	if pc.Source != nil {
 		p.SourceType, p.Events = pc.Source.Type, pc.Source.Events
+		p.Metrics = e.metrics.Ingress(pc.Name, pc.Source.Type)
 		if c := component(&pc.Source.Component); c != nil {
 			p.Source = c.(sdk.Source)
 		}
@@ -71,7 +72,8 @@ func (e *Engine) build(ctx context.Context, pc *config.Pipeline) (*pipeline.Pipe
 			s.Breaker = delivery.NewBreaker(pc.Name+"/"+sc.Name, sc.Breaker.Failures, sc.Breaker.Cooldown, e.log)
 		}
 		s.Plugins = e.pluginGuards(append(slices.Clone(pipelinePlugins), sinkPlugins...))
-		workers = append(workers, &delivery.Worker{Pipeline: pc.Name, Transforms: chain, Sink: s, Sender: e.client, Log: e.log})
+		workers = append(workers, &delivery.Worker{Pipeline: pc.Name, Transforms: chain, Sink: s, Sender: e.client, Log: e.log,
+			Metrics: e.metrics.Sink(pc.Name, sc.Name)})
 	}
 	if diags.HasErrors() {
 		return nil, nil, diags

@@ -20,13 +20,15 @@ import (
 
 // adminClient calls a running hookferry's admin API.
 type adminClient struct {
-	base string
-	hc   *http.Client
+	base  string
+	token string // bearer token; "" sends none
+	hc    *http.Client
 }
 
 // newAdminClient finds the admin API: --admin wins, else the config's
-// admin.listen.
-func newAdminClient(adminURL, configPath string, lookupEnv func(string) (string, bool)) (*adminClient, error) {
+// admin.listen. The token is --token, else HOOKFERRY_ADMIN_TOKEN.
+func newAdminClient(g *globalFlags, adminURL string, lookupEnv func(string) (string, bool)) (*adminClient, error) {
+	configPath := g.config
 	if adminURL == "" {
 		if configPath == "" {
 			return nil, errors.New("say where hookferry runs: -c PATH (its config's admin block) or --admin URL")
@@ -40,7 +42,11 @@ func newAdminClient(adminURL, configPath string, lookupEnv func(string) (string,
 	if !strings.Contains(adminURL, "://") {
 		adminURL = "http://" + adminURL
 	}
-	return &adminClient{base: strings.TrimRight(adminURL, "/"), hc: &http.Client{Timeout: 30 * time.Second}}, nil
+	token := g.token
+	if token == "" {
+		token, _ = lookupEnv("HOOKFERRY_ADMIN_TOKEN")
+	}
+	return &adminClient{base: strings.TrimRight(adminURL, "/"), token: token, hc: &http.Client{Timeout: 30 * time.Second}}, nil
 }
 
 func (c *adminClient) do(ctx context.Context, method, path string, body, out any) error {
@@ -118,7 +124,7 @@ func (f *filterFlags) query() string {
 
 func newAdminCommands(g *globalFlags, stdout io.Writer, lookupEnv func(string) (string, bool)) []*cobra.Command {
 	var adminURL string
-	client := func() (*adminClient, error) { return newAdminClient(adminURL, g.config, lookupEnv) }
+	client := func() (*adminClient, error) { return newAdminClient(g, adminURL, lookupEnv) }
 
 	deliveries := &cobra.Command{
 		Use:   "deliveries",

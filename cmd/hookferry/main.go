@@ -57,6 +57,9 @@ type globalFlags struct {
 	logLevel   string
 	logFormat  string
 	pluginDirs []string
+	// token is the admin API's bearer token (--token, else
+	// HOOKFERRY_ADMIN_TOKEN).
+	token string
 }
 
 func newRoot(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cobra.Command {
@@ -73,6 +76,7 @@ written in HCL.`,
 	root.PersistentFlags().StringVarP(&g.config, "config", "c", "", "configuration: a .hcl file or a folder of them")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
+	root.PersistentFlags().StringVar(&g.token, "token", "", "admin API token for commands that call a running hookferry (default: $HOOKFERRY_ADMIN_TOKEN)")
 	root.PersistentFlags().StringSliceVar(&g.pluginDirs, "plugin-dir", defaultPluginDirs(lookupEnv), "folders searched for hookferry-plugin-NAME binaries (also HOOKFERRY_PLUGIN_PATH, colon-separated); a plugin found there starts only when the config uses a component type of its NAME")
 
 	opts := func() (core.Options, error) {

@@ -48,7 +48,7 @@ the stored event of one delivery (a dead one, say), so a production failure
 becomes a regression test in one command.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newAdminClient(adminURL, g.config, lookupEnv)
+			c, err := newAdminClient(g, adminURL, lookupEnv)
 			if err != nil {
 				return err
 			}
@@ -282,9 +282,10 @@ func standInEnv(configPath string) map[string]cty.Value {
 	return out
 }
 
-// auth adds the admin token (HOOKFERRY_ADMIN_TOKEN) to a request.
+// auth adds the admin token (--token or HOOKFERRY_ADMIN_TOKEN) to a
+// request.
 func (c *adminClient) auth(req *http.Request) {
-	if t := os.Getenv("HOOKFERRY_ADMIN_TOKEN"); t != "" {
-		req.Header.Set("Authorization", "Bearer "+t)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 }

@@ -33,11 +33,18 @@ type Server struct {
 	log       *slog.Logger
 	srv       *http.Server
 	ln        net.Listener
+
+	tokenSum *[32]byte // sha256 of the token; nil: no token required
+	denied   func()
+	metrics  http.Handler
 }
 
 // New builds the server.
-func New(b Backend, log *slog.Logger) *Server {
+func New(b Backend, log *slog.Logger, opts ...Option) *Server {
 	s := &Server{b: b, log: log, closing: make(chan struct{})}
+	for _, o := range opts {
+		o(s)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	mux.HandleFunc("GET /readyz", s.ready)
@@ -54,8 +61,11 @@ func New(b Backend, log *slog.Logger) *Server {
 	if r, ok := b.(Reloader); ok {
 		s.mountReload(mux, r)
 	}
+	if s.metrics != nil {
+		mux.Handle("GET /metrics", s.metrics)
+	}
 	s.srv = &http.Server{
-		Handler:           http.MaxBytesHandler(mux, 1<<20),
+		Handler:           s.requireToken(http.MaxBytesHandler(mux, 1<<20)),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -3,6 +3,7 @@ package delivery
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/hookferry/hookferry/core/internal/queue"
+	"github.com/hookferry/hookferry/core/internal/telemetry"
 	"github.com/hookferry/hookferry/sdk"
 )
 
@@ -74,6 +76,8 @@ type Worker struct {
 	HoldEvery time.Duration
 	// PluginWait: see DefaultPluginWait; 0 means it.
 	PluginWait time.Duration
+	// Metrics counts transforms, attempts and outcomes; nil counts nothing.
+	Metrics *telemetry.Sink
 }
 
 func (w *Worker) now() time.Time {
@@ -216,11 +220,17 @@ func (w *Worker) Handle(ctx context.Context, d queue.Delivery) {
 		log.Info(msg, "duration", dur)
 		w.record(ctx, d, a, queue.StateSucceeded, time.Time{})
 		s.Stats.Delivered.Add(1)
+		w.Metrics.Settled(telemetry.Success)
+		if !ev.ReceivedAt.IsZero() {
+			w.Metrics.Delivered(w.now().Sub(ev.ReceivedAt))
+		}
 		_ = d.Ack()
 	case retry:
 		log.Warn("attempt failed; will retry", "reason", v.Reason, "retry_in", delay.Round(time.Millisecond), "duration", dur)
 		w.record(ctx, d, a, queue.StateRetrying, start.Add(delay))
 		s.Stats.Retried.Add(1)
+		w.Metrics.Settled(telemetry.Retry)
+		w.Metrics.RetryAfter(v.RetryAfter)
 		_ = d.Nak(delay)
 	default:
 		why := "permanent failure"
@@ -230,6 +240,7 @@ func (w *Worker) Handle(ctx context.Context, d queue.Delivery) {
 		log.Error("delivery failed: "+why+"; dead-lettered", "reason", v.Reason, "duration", dur)
 		w.record(ctx, d, a, queue.StateDead, time.Time{})
 		s.Stats.Failed.Add(1)
+		w.Metrics.Settled(telemetry.Dead)
 		_ = d.Term(v.Reason)
 	}
 }
@@ -270,7 +281,18 @@ const reasonDropped = "dropped by transform"
 // part-way is retried whole: delivery is at least once. err is the
 // component error behind a failed verdict, if any.
 func (w *Worker) attempt(ctx context.Context, ev *sdk.Event, id queue.DeliveryID, gens []uint64, guard func(func() Result) error) (v sdk.Verdict, status int, err error) {
+	t0 := w.now()
 	msgs, err := w.Process(ctx, ev)
+	if len(w.Transforms)+len(w.Sink.Transforms) > 0 {
+		switch {
+		case err == nil:
+			w.Metrics.Transformed(w.now().Sub(t0))
+		case ctx.Err() == nil && w.unavailable(err, nil) == nil:
+			// A failure of the transform itself, not a shutdown or a
+			// plugin process that went away.
+			w.Metrics.TransformFailed(TransformErrorKind(err))
+		}
+	}
 	if err != nil {
 		return Classify(nil, fmt.Errorf("transform: %w", err), w.now()), 0, err
 	}
@@ -337,19 +359,23 @@ func runChain(ctx context.Context, chain []sdk.Transform, msgs []sdk.Message) ([
 func (w *Worker) deliver(ctx context.Context, m sdk.Message) (sdk.Verdict, int, error) {
 	s := w.Sink
 	if s.Limiter != nil {
-		if err := s.Limiter.Wait(ctx); err != nil {
+		if err := w.waitRate(ctx); err != nil {
 			return sdk.Verdict{Outcome: sdk.Retry, Reason: "rate limit wait: " + err.Error()}, 0, nil
 		}
 	}
 	if dl, ok := sdk.As[sdk.Deliverer](s.Sink); ok {
+		t0 := w.now()
 		err := dl.Deliver(ctx, m)
+		w.Metrics.Attempted(w.now().Sub(t0))
 		return Classify(&sdk.Response{StatusCode: http.StatusOK}, err, w.now()), 0, err
 	}
 	out, err := s.Sink.Render(ctx, m)
 	if err != nil {
 		return Classify(nil, fmt.Errorf("render: %w", err), w.now()), 0, err
 	}
+	t0 := w.now()
 	resp, err := w.Sender.Send(ctx, out)
+	w.Metrics.Attempted(w.now().Sub(t0))
 	status := 0
 	if resp != nil {
 		status = resp.StatusCode
@@ -363,6 +389,45 @@ func (w *Worker) deliver(ctx context.Context, m sdk.Message) (sdk.Verdict, int, 
 		v.Reason += ": " + snippet(resp.Body)
 	}
 	return v, status, nil
+}
+
+// waitRate waits for the sink's rate limiter (like rate.Limiter.Wait),
+// counting the waits it imposes.
+func (w *Worker) waitRate(ctx context.Context) error {
+	r := w.Sink.Limiter.Reserve()
+	if !r.OK() {
+		return errors.New("rate limit: no burst")
+	}
+	delay := r.Delay()
+	if delay <= 0 {
+		return nil
+	}
+	w.Metrics.RateLimited(delay)
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		r.Cancel()
+		return ctx.Err()
+	}
+}
+
+// TransformErrorKind classifies a transform's error for metrics: a
+// deadline (an error that is context.DeadlineExceeded or says Timeout()),
+// a result that is not a message (an error that says InvalidOutput()),
+// else an exception.
+func TransformErrorKind(err error) telemetry.ErrorKind {
+	var to interface{ Timeout() bool }
+	var io interface{ InvalidOutput() bool }
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &to) && to.Timeout():
+		return telemetry.Timeout
+	case errors.As(err, &io) && io.InvalidOutput():
+		return telemetry.InvalidOutput
+	}
+	return telemetry.Exception
 }
 
 // snippet is a bounded, printable start of a response body for logs.

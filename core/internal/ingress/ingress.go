@@ -14,6 +14,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/hookferry/hookferry/core/internal/telemetry"
 	"github.com/hookferry/hookferry/sdk"
 )
 
@@ -36,6 +37,18 @@ type Config struct {
 	// HandlerTimeout bounds one endpoint call (verification plus storing
 	// the event); 0 means ReadTimeout.
 	HandlerTimeout time.Duration
+	// Unrouted is the meter of requests that match no route (its pipeline
+	// label is empty: a path a sender invents never becomes a label).
+	// Routed requests are timed and counted with their endpoint's meter
+	// (Metered). nil meters count nothing.
+	Unrouted *telemetry.Ingress
+}
+
+// Metered is an Endpoint with a meter: the ingress times every request
+// routed to it and counts those it answers itself (a wrong method, a body
+// too large); the endpoint counts the rest.
+type Metered interface {
+	Meter() *telemetry.Ingress
 }
 
 // Server is the ingress listener.
@@ -113,18 +126,26 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 func (s *Server) handle(rc *fasthttp.RequestCtx) {
+	start := time.Now()
 	path := string(rc.Path())
 	t := s.acquire()
 	defer t.release()
 	ep, ok := t.routes[path]
 	if !ok {
 		writeJSONError(rc, fasthttp.StatusNotFound, "no pipeline on this path")
+		s.cfg.Unrouted.Count(telemetry.BadRequest)
+		s.cfg.Unrouted.Request(len(rc.PostBody()), time.Since(start))
 		return
 	}
+	// The endpoint counts the result of what it serves; the time and size
+	// of every request routed to it are observed here.
+	meter := t.meters[path]
+	defer func() { meter.Request(len(rc.PostBody()), time.Since(start)) }()
 	method := string(rc.Method())
 	if !slices.Contains(ep.Methods(), method) {
 		rc.Response.Header.Set("Allow", t.allow[path])
 		writeJSONError(rc, fasthttp.StatusMethodNotAllowed, "method not allowed")
+		meter.Count(telemetry.BadRequest)
 		return
 	}
 	req := &sdk.Request{
@@ -134,7 +155,7 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 		Header:     make(sdk.Header, rc.Request.Header.Len()),
 		Body:       append([]byte(nil), rc.PostBody()...),
 		RemoteAddr: rc.RemoteAddr().String(),
-		ReceivedAt: time.Now().UTC(),
+		ReceivedAt: start.UTC(),
 	}
 	for k, v := range rc.Request.Header.All() {
 		req.Header.Add(strings.ToLower(string(k)), string(v))
@@ -172,6 +193,15 @@ func (s *Server) handleError(rc *fasthttp.RequestCtx, err error) {
 		status = fasthttp.StatusBadRequest
 	}
 	s.log.Debug("ingress: bad request", "status", status, "error", err, "remote", rc.RemoteAddr().String())
+	// The headers may have been read (a body over the limit): count it
+	// against the pipeline its path routes to, if any.
+	meter := s.cfg.Unrouted
+	t := s.acquire()
+	if m, ok := t.meters[string(rc.Path())]; ok {
+		meter = m
+	}
+	t.release()
+	meter.Count(telemetry.ResultOf(status))
 	writeJSONError(rc, status, strings.ToLower(fasthttp.StatusMessage(status)))
 	rc.SetConnectionClose()
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"sync"
+
+	"github.com/hookferry/hookferry/core/internal/telemetry"
 )
 
 // table is one immutable route table (exact path -> endpoint). A request
@@ -12,7 +14,8 @@ import (
 // be unused once its write lock is taken.
 type table struct {
 	routes map[string]Endpoint
-	allow  map[string]string // path -> Allow header
+	allow  map[string]string             // path -> Allow header
+	meters map[string]*telemetry.Ingress // path -> the endpoint's meter
 	mu     sync.RWMutex
 	// retired is set, under mu, once the table was replaced and every
 	// request that resolved a route in it finished.
@@ -20,9 +23,12 @@ type table struct {
 }
 
 func newTable(routes map[string]Endpoint) *table {
-	t := &table{routes: routes, allow: make(map[string]string, len(routes))}
+	t := &table{routes: routes, allow: make(map[string]string, len(routes)), meters: make(map[string]*telemetry.Ingress, len(routes))}
 	for p, ep := range routes {
 		t.allow[p] = strings.Join(ep.Methods(), ", ")
+		if m, ok := ep.(Metered); ok {
+			t.meters[p] = m.Meter()
+		}
 	}
 	return t
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookferry/hookferry/core/internal/glob"
 	"github.com/hookferry/hookferry/core/internal/queue"
+	"github.com/hookferry/hookferry/core/internal/telemetry"
 	"github.com/hookferry/hookferry/sdk"
 )
 
@@ -34,7 +35,13 @@ type Pipeline struct {
 	Filtered atomic.Int64
 	// Accepted counts events stored for delivery (not duplicates).
 	Accepted atomic.Int64
+	// Metrics counts every request's result; nil counts nothing.
+	Metrics *telemetry.Ingress
 }
+
+// Meter is the pipeline's ingress meter (ingress.Metered): the ingress
+// times its requests and counts the ones it answers itself with it.
+func (p *Pipeline) Meter() *telemetry.Ingress { return p.Metrics }
 
 // Methods lists the HTTP methods the source accepts.
 func (p *Pipeline) Methods() []string {
@@ -57,13 +64,17 @@ func (p *Pipeline) Serve(ctx context.Context, req *sdk.Request) *sdk.Response {
 		var rej *sdk.RejectError
 		if errors.As(err, &rej) {
 			p.Log.Warn("request rejected", "pipeline", p.Name, "status", rej.Status, "reason", err.Error(), "remote", req.RemoteAddr)
+			p.Metrics.Count(telemetry.ResultOf(rej.Status))
 			return jsonResponse(rej.Status, map[string]string{"error": rej.Public})
 		}
 		p.Log.Error("source failed", "pipeline", p.Name, "error", err, "remote", req.RemoteAddr)
+		p.Metrics.Count(telemetry.Unavailable)
 		return jsonResponse(http.StatusInternalServerError, map[string]string{"error": "internal error"})
 	}
 	ev := rec.Event
 	if ev == nil {
+		// A handshake or challenge the source answered: nothing stored.
+		p.Metrics.Count(telemetry.Filtered)
 		if rec.Reply != nil {
 			return rec.Reply
 		}
@@ -71,6 +82,7 @@ func (p *Pipeline) Serve(ctx context.Context, req *sdk.Request) *sdk.Response {
 	}
 	if !p.Wants(ev.Type) {
 		p.Filtered.Add(1)
+		p.Metrics.Count(telemetry.Filtered)
 		p.Log.Debug("event type filtered out", "pipeline", p.Name, "type", ev.Type, "event_id", ev.ID, "patterns", p.Events)
 		return jsonResponse(http.StatusOK, map[string]string{"status": "ignored", "type": ev.Type})
 	}
@@ -84,6 +96,7 @@ func (p *Pipeline) Serve(ctx context.Context, req *sdk.Request) *sdk.Response {
 	dup, err := p.Queue.Publish(ctx, ev)
 	if err != nil {
 		p.Log.Error("event not stored; sender told to retry", "pipeline", p.Name, "event_id", ev.ID, "error", err)
+		p.Metrics.Count(telemetry.Unavailable)
 		r := jsonResponse(http.StatusServiceUnavailable, map[string]string{"error": "unavailable, retry later"})
 		r.Header.Set("retry-after", "5")
 		return r
@@ -92,9 +105,11 @@ func (p *Pipeline) Serve(ctx context.Context, req *sdk.Request) *sdk.Response {
 		// Already stored within the de-duplication window: acknowledge
 		// again, deliver nothing new.
 		p.Log.Info("duplicate event acknowledged, not delivered again", "pipeline", p.Name, "event_id", ev.ID)
+		p.Metrics.Count(telemetry.Duplicate)
 		return jsonResponse(http.StatusOK, accepted{ID: ev.ID, Duplicate: true})
 	}
 	p.Accepted.Add(1)
+	p.Metrics.Count(telemetry.Accepted)
 	p.Log.Debug("event accepted", "pipeline", p.Name, "event_id", ev.ID, "type", ev.Type, "bytes", len(ev.Body))
 	if p.Tap != nil {
 		p.Tap(ev)

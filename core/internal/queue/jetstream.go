@@ -469,7 +469,52 @@ func (q *JetStream) Depth(ctx context.Context, pipeline, consumer string) (Depth
 	if err != nil {
 		return Depth{}, err
 	}
-	return Depth{Pipeline: pipeline, Sink: consumer, Pending: info.NumPending, InFlight: uint64(info.NumAckPending)}, nil
+	d := Depth{Pipeline: pipeline, Sink: consumer, Pending: info.NumPending, InFlight: uint64(info.NumAckPending)}
+	if d.Pending+d.InFlight > 0 {
+		// Everything up to the ack floor is settled, so the first message
+		// of the consumer's subjects after it is the oldest not settled.
+		if d.Oldest, err = q.firstAfter(ctx, info.AckFloor.Stream+1, subjEvents+pipeline, subjReplay+pipeline+"."+consumer); err != nil {
+			return Depth{}, err
+		}
+	}
+	if d.Dead, err = q.deadCount(ctx, pipeline, consumer); err != nil {
+		return Depth{}, err
+	}
+	return d, nil
+}
+
+// firstAfter is the store time of the first message at or after seq on
+// any of subjects; zero when there is none.
+func (q *JetStream) firstAfter(ctx context.Context, seq uint64, subjects ...string) (time.Time, error) {
+	var first time.Time
+	for _, subj := range subjects {
+		m, err := q.events.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subj))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return time.Time{}, err
+		}
+		if first.IsZero() || m.Time.Before(first) {
+			first = m.Time
+		}
+	}
+	return first, nil
+}
+
+// deadCount counts the dead letters of one consumer kept in the
+// dead-letter stream.
+func (q *JetStream) deadCount(ctx context.Context, pipeline, consumer string) (uint64, error) {
+	subj := subjDead + pipeline + "." + consumer
+	s, err := q.js.Stream(ctx, StreamDead)
+	if err != nil {
+		return 0, err
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subj))
+	if err != nil {
+		return 0, err
+	}
+	return info.State.Subjects[subj], nil
 }
 
 // History returns the records kept in the JetStream bucket.

@@ -38,7 +38,7 @@ func NewMemory(capacity int) *Memory {
 	return &Memory{
 		capacity: capacity, streams: map[string][]*memConsumer{}, byName: map[string]*memConsumer{},
 		events: map[uint64]*sdk.Event{}, ids: map[string]uint64{},
-		history: &memHistory{records: map[DeliveryID]*Record{}, limit: capacity, idx: newIndex()},
+		history: &memHistory{records: map[DeliveryID]*Record{}, limit: capacity, idx: newIndex(), dead: map[string]uint64{}},
 	}
 }
 
@@ -51,7 +51,8 @@ type memConsumer struct {
 	items          []*memDelivery
 	capacity       int
 	closed         bool
-	timers         map[*time.Timer]struct{}
+	timers         map[*time.Timer]*memDelivery // waiting to be retried
+	out            map[*memDelivery]struct{}    // handed out, not settled
 }
 
 type memDelivery struct {
@@ -60,6 +61,7 @@ type memDelivery struct {
 	seq      uint64
 	attempt  int
 	replayed bool
+	stored   time.Time // when the event was published or replayed
 	once     sync.Once
 }
 
@@ -75,7 +77,7 @@ func (m *Memory) Declare(_ context.Context, pipeline string, consumers []Consume
 		if _, ok := m.byName[key]; ok {
 			continue
 		}
-		c := &memConsumer{pipeline: pipeline, name: cs.Name, capacity: m.capacity, timers: map[*time.Timer]struct{}{}}
+		c := &memConsumer{pipeline: pipeline, name: cs.Name, capacity: m.capacity, timers: map[*time.Timer]*memDelivery{}, out: map[*memDelivery]struct{}{}}
 		c.cond = sync.NewCond(&c.mu)
 		m.byName[key] = c
 		m.streams[pipeline] = append(m.streams[pipeline], c)
@@ -115,8 +117,9 @@ func (m *Memory) Publish(_ context.Context, ev *sdk.Event) (bool, error) {
 			delete(m.events, old)
 		}
 	}
+	now := time.Now()
 	for _, c := range cs {
-		c.push(&memDelivery{c: c, ev: ev, seq: m.seq, attempt: 1})
+		c.push(&memDelivery{c: c, ev: ev, seq: m.seq, attempt: 1, stored: now})
 	}
 	return false, nil
 }
@@ -130,11 +133,12 @@ func (m *Memory) Replay(_ context.Context, id DeliveryID) error {
 	m.mu.Lock()
 	c := m.byName[id.Pipeline+"/"+id.Sink]
 	m.mu.Unlock()
-	c.push(&memDelivery{c: c, ev: ev, seq: id.Seq, attempt: 1, replayed: true})
+	c.push(&memDelivery{c: c, ev: ev, seq: id.Seq, attempt: 1, replayed: true, stored: time.Now()})
 	return nil
 }
 
-// Depth counts waiting and scheduled deliveries.
+// Depth counts waiting, handed-out and scheduled deliveries, and the
+// consumer's dead letters.
 func (m *Memory) Depth(_ context.Context, pipeline, consumer string) (Depth, error) {
 	m.mu.Lock()
 	c, ok := m.byName[pipeline+"/"+consumer]
@@ -144,7 +148,22 @@ func (m *Memory) Depth(_ context.Context, pipeline, consumer string) (Depth, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return Depth{Pipeline: pipeline, Sink: consumer, Pending: uint64(len(c.items)), InFlight: uint64(len(c.timers))}, nil
+	d := Depth{Pipeline: pipeline, Sink: consumer, Pending: uint64(len(c.items)), InFlight: uint64(len(c.out) + len(c.timers)), Dead: m.history.deadCount(pipeline, consumer)}
+	oldest := func(md *memDelivery) {
+		if d.Oldest.IsZero() || md.stored.Before(d.Oldest) {
+			d.Oldest = md.stored
+		}
+	}
+	for _, md := range c.items {
+		oldest(md)
+	}
+	for md := range c.out {
+		oldest(md)
+	}
+	for _, md := range c.timers {
+		oldest(md)
+	}
+	return d, nil
 }
 
 // History returns the in-memory records.
@@ -174,6 +193,7 @@ func (c *memConsumer) next(stopped *bool) (*memDelivery, bool) {
 	d := c.items[0]
 	c.items[0] = nil
 	c.items = c.items[1:]
+	c.out[d] = struct{}{}
 	return d, true
 }
 
@@ -242,7 +262,13 @@ func (d *memDelivery) ID() DeliveryID {
 
 func (d *memDelivery) settle(f func()) error {
 	done := false
-	d.once.Do(func() { f(); done = true })
+	d.once.Do(func() {
+		d.c.mu.Lock()
+		delete(d.c.out, d)
+		d.c.mu.Unlock()
+		f()
+		done = true
+	})
 	if !done {
 		return fmt.Errorf("queue: delivery %s already settled", d.ID())
 	}
@@ -261,7 +287,7 @@ func (d *memDelivery) Term(string) error { return d.settle(func() {}) }
 // Nak schedules the event again after delay.
 func (d *memDelivery) Nak(delay time.Duration) error {
 	return d.settle(func() {
-		next := &memDelivery{c: d.c, ev: d.ev, seq: d.seq, attempt: d.attempt + 1, replayed: d.replayed}
+		next := &memDelivery{c: d.c, ev: d.ev, seq: d.seq, attempt: d.attempt + 1, replayed: d.replayed, stored: d.stored}
 		c := d.c
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -275,7 +301,7 @@ func (d *memDelivery) Nak(delay time.Duration) error {
 			c.mu.Unlock()
 			c.push(next)
 		})
-		c.timers[t] = struct{}{}
+		c.timers[t] = next
 	})
 }
 
@@ -287,6 +313,13 @@ type memHistory struct {
 	order   []DeliveryID // first-write order, for eviction
 	limit   int
 	idx     *index
+	dead    map[string]uint64 // pipeline/sink -> dead records written, like JetStream's dead-letter stream
+}
+
+func (h *memHistory) deadCount(pipeline, sink string) uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.dead[pipeline+"/"+sink]
 }
 
 func (h *memHistory) Get(_ context.Context, id DeliveryID) (*Record, error) {
@@ -314,6 +347,9 @@ func (h *memHistory) Put(_ context.Context, r *Record) error {
 		h.order = append(h.order, id)
 	}
 	h.records[id] = &c
+	if c.State == StateDead {
+		h.dead[c.Pipeline+"/"+c.Sink]++
+	}
 	h.idx.put(Summarise(&c))
 	for len(h.records) > h.limit && len(h.order) > 0 {
 		delete(h.records, h.order[0])

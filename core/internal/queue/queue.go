@@ -88,6 +88,11 @@ type Depth struct {
 	Pending uint64 `json:"pending"`
 	// InFlight deliveries are being attempted or wait for a retry.
 	InFlight uint64 `json:"in_flight"`
+	// Dead counts the consumer's dead letters still kept.
+	Dead uint64 `json:"dead"`
+	// Oldest is when the oldest delivery not yet settled (pending or in
+	// flight) was stored; zero when there is none.
+	Oldest time.Time `json:"oldest,omitzero"`
 }
 
 // DeliveryID is "PIPELINE.SINK.SEQ": the pipeline and sink names and the

@@ -202,7 +202,7 @@ func (t *Transform) Transform(ctx context.Context, msg sdk.Message) ([]sdk.Messa
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%s: no free runtime within %s (raise pool_size?)", t.script, t.timeout)
+		return nil, timeoutError{fmt.Errorf("%s: no free runtime within %s (raise pool_size?)", t.script, t.timeout)}
 	}
 	stop := context.AfterFunc(callCtx, func() { v.rt.Interrupt(context.Cause(callCtx)) })
 	heap := v.heap.start(t.memoryBudget)
@@ -229,12 +229,26 @@ func (t *Transform) Transform(ctx context.Context, msg sdk.Message) ([]sdk.Messa
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, sdk.Permanent(fmt.Errorf("%s: script still running after %s, stopped%s", t.script, t.timeout, where(ie.Stack())))
+		return nil, sdk.Permanent(timeoutError{fmt.Errorf("%s: script still running after %s, stopped%s", t.script, t.timeout, where(ie.Stack()))})
 	}
 	return nil, sdk.Permanent(err)
 }
 
 var errDeadline = errors.New("script deadline")
+
+// timeoutError is a call that ran out of time; the host's metrics read
+// Timeout() (as with net.Error).
+type timeoutError struct{ error }
+
+func (e timeoutError) Unwrap() error { return e.error }
+func (timeoutError) Timeout() bool   { return true }
+
+// outputError is a return value that makes no message; the host's metrics
+// read InvalidOutput().
+type outputError struct{ error }
+
+func (e outputError) Unwrap() error     { return e.error }
+func (outputError) InvalidOutput() bool { return true }
 
 // replace swaps a spoiled runtime for a fresh one. Building one runs the
 // program again; if that ever fails the pool shrinks and says so.

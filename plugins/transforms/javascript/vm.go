@@ -128,7 +128,11 @@ func (v *vm) call(msg sdk.Message, decodeGo bool) ([]sdk.Message, error) {
 		}
 		return nil, scriptError(err)
 	}
-	return v.results(msg, res)
+	out, err := v.results(msg, res)
+	if err != nil {
+		return nil, outputError{err}
+	}
+	return out, nil
 }
 
 // event builds the argument of transform: body (parsed JSON or raw text),

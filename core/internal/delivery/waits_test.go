@@ -21,14 +21,16 @@ import (
 type hang struct {
 	calls atomic.Int64
 	fail  atomic.Bool
+	last  atomic.Value // DeliveryID of the last call
 }
 
 func (h *hang) Render(context.Context, sdk.Message) (*sdk.Outbound, error) {
 	return nil, errors.New("unused")
 }
 func (h *hang) Close(context.Context) error { return nil }
-func (h *hang) Deliver(ctx context.Context, _ sdk.Message) error {
+func (h *hang) Deliver(ctx context.Context, m sdk.Message) error {
 	h.calls.Add(1)
+	h.last.Store(m.DeliveryID)
 	if h.fail.Load() {
 		return errors.New("destination down")
 	}
@@ -80,8 +82,8 @@ func TestShutdownCancelsAttemptsAtTheGraceAndStartsNoNewOne(t *testing.T) {
 		dest.fail.Store(false)
 		calls := dest.calls.Load()
 
-		inFlight, waiting, late := newFake(1, "x"), newFake(2, "x"), newFake(3, "x")
-		q := &handOut{Queue: w.Queue, before: []queue.Delivery{inFlight, waiting}, after: []queue.Delivery{late}}
+		first, second, late := newFake(1, "x"), newFake(2, "x"), newFake(3, "x")
+		q := &handOut{Queue: w.Queue, before: []queue.Delivery{first, second}, after: []queue.Delivery{late}}
 		w.Queue = q
 		stop, stopConsume := context.WithCancel(context.Background())
 		work, cancelWork := context.WithCancel(context.Background())
@@ -98,6 +100,11 @@ func TestShutdownCancelsAttemptsAtTheGraceAndStartsNoNewOne(t *testing.T) {
 		synctest.Wait()
 		if n := dest.calls.Load() - calls; n != 1 {
 			t.Fatalf("%d attempts started; want the half-open trial only", n)
+		}
+		// Whichever came first took the trial; the other waits.
+		inFlight, waiting := first, second
+		if dest.last.Load() == second.ID().String() {
+			inFlight, waiting = second, first
 		}
 		time.Sleep(time.Second + 10*time.Millisecond) // shutdown has begun
 		synctest.Wait()

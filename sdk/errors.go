@@ -57,6 +57,30 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &p)
 }
 
+// BusyError marks a component that is out of capacity for the moment (a
+// transform whose runtimes are all in use): nothing was attempted, so the
+// host waits and tries again without spending a delivery attempt and
+// without blaming the destination. Built-in components only: over the
+// plugin wire it arrives as an ordinary retryable error.
+type BusyError struct{ Err error }
+
+func (e *BusyError) Error() string { return e.Err.Error() }
+func (e *BusyError) Unwrap() error { return e.Err }
+
+// Busy wraps err as a *BusyError. nil stays nil.
+func Busy(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &BusyError{Err: err}
+}
+
+// IsBusy reports whether err (or anything it wraps) is a *BusyError.
+func IsBusy(err error) bool {
+	var b *BusyError
+	return errors.As(err, &b)
+}
+
 // Severity of a Diagnostic.
 type Severity int
 

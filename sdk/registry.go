@@ -53,6 +53,13 @@ type Definition struct {
 	// time (the host's plugin client does). Config problems should be
 	// reported as Diagnostics naming the attribute at fault.
 	New func(ctx context.Context, cfg Config) (Component, error)
+	// EventTypes (sources only, optional) are patterns (`*` any run of
+	// characters, `?` one) that together cover every event type the
+	// source can name: "push", "pull_request.*", "orders/*". The host
+	// warns about an `events` pattern that matches none of them. Empty
+	// means the source does not say, and nothing is checked. Built-in
+	// sources fill it; it is not carried over the plugin wire.
+	EventTypes []string
 }
 
 // DefineSource declares a source type built by newSource.

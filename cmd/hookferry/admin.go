@@ -224,8 +224,11 @@ transforms and sink configuration. Name deliveries by id, or select them:
   hookferry replay -c hookferry.hcl --state dead --sink chat --since 2h`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			byFilter := rf.state != "" || rf.pipeline != "" || rf.sink != "" || rf.since != ""
-			if len(args) > 0 == byFilter {
-				return errors.New("give delivery ids, or a selection (--state, --pipeline, --sink, --since), not both")
+			switch {
+			case len(args) == 0 && !byFilter:
+				return errors.New("nothing to replay: give delivery ids (PIPELINE.SINK.SEQ, as `hookferry deliveries list` shows them) or a selection (--state, --pipeline, --sink, --since)")
+			case len(args) > 0 && byFilter:
+				return errors.New("give delivery ids or a selection (--state, --pipeline, --sink, --since), not both")
 			}
 			c, err := client()
 			if err != nil {

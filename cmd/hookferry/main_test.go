@@ -173,8 +173,28 @@ pipeline "p" {
 		t.Fatalf("exit %d, stderr %q", code, errOut.String())
 	}
 	code = run([]string{"replay", "-c", cfg}, &out, &errOut, noEnv)
-	if code == 0 || !strings.Contains(errOut.String(), "give delivery ids, or a selection") {
+	if code == 0 || !strings.Contains(errOut.String(), "nothing to replay") {
 		t.Fatalf("replay without ids: exit %d, %q", code, errOut.String())
+	}
+}
+
+// TestReplaySaysWhatIsMissingOrTooMuch: replay with neither ids nor a
+// selection says there is nothing to replay and how to name some; with
+// both it says not both. Neither message blames the other case.
+func TestReplaySaysWhatIsMissingOrTooMuch(t *testing.T) {
+	tests := []struct {
+		args      []string
+		want, not string
+	}{
+		{[]string{"replay"}, "nothing to replay: give delivery ids (PIPELINE.SINK.SEQ", "not both"},
+		{[]string{"replay", "github.chat.42", "--state", "dead"}, "give delivery ids or a selection (--state, --pipeline, --sink, --since), not both", "nothing to replay"},
+	}
+	for _, tc := range tests {
+		var out, errOut bytes.Buffer
+		code := run(append(tc.args, "--admin", "http://127.0.0.1:1"), &out, &errOut, noEnv)
+		if code == 0 || !strings.Contains(errOut.String(), tc.want) || strings.Contains(errOut.String(), tc.not) {
+			t.Errorf("%v: exit %d, stderr %q; want %q", tc.args, code, errOut.String(), tc.want)
+		}
 	}
 }
 

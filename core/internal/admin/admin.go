@@ -180,6 +180,12 @@ func (s *Server) show(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// Replay requests that name nothing, or two things at once.
+var (
+	ErrNothingToReplay = errors.New("nothing to replay: give delivery ids (PIPELINE.SINK.SEQ) or a selection (state, pipeline, sink, since)")
+	ErrIDsAndFilter    = errors.New("give delivery ids or a selection, not both")
+)
+
 // ReplayRequest names deliveries by id, or by a filter.
 type ReplayRequest struct {
 	IDs    []string `json:"ids,omitempty"`
@@ -198,8 +204,12 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 400, map[string]string{"error": "body: " + err.Error()})
 		return
 	}
-	if (len(req.IDs) == 0) == (req.Filter == nil) {
-		writeJSON(w, 400, map[string]string{"error": "give ids or a filter, not both"})
+	switch {
+	case len(req.IDs) == 0 && req.Filter == nil:
+		writeJSON(w, 400, map[string]string{"error": ErrNothingToReplay.Error()})
+		return
+	case len(req.IDs) > 0 && req.Filter != nil:
+		writeJSON(w, 400, map[string]string{"error": ErrIDsAndFilter.Error()})
 		return
 	}
 	ids := req.IDs

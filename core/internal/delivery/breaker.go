@@ -86,6 +86,9 @@ func (b *Breaker) Do(ctx context.Context, hold func(), holdEvery time.Duration, 
 		tick = t.C
 	}
 	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		b.mu.Lock()
 		changed, until := b.changed, b.openUntil
 		b.mu.Unlock()

@@ -27,14 +27,17 @@ type Client struct {
 
 // NewClient returns a client with bounded connections, timeouts and
 // response size, connecting only where egress allows.
+//
+// The client sets no read or write timeout of its own: every request is
+// sent with DoDeadline, and fasthttp applies that deadline to the
+// connection's reads and writes, so the sink's timeout (which may be longer
+// than DefaultTimeout) is the one that applies.
 func NewClient(egress Egress) *Client {
 	return &Client{hc: &fasthttp.Client{
 		Dial:                          egress.dialer(DefaultTimeout),
 		Name:                          userAgent,
 		MaxConnsPerHost:               DefaultMaxConnsPerHost,
 		MaxIdleConnDuration:           30 * time.Second,
-		ReadTimeout:                   DefaultTimeout,
-		WriteTimeout:                  DefaultTimeout,
 		MaxResponseBodySize:           DefaultMaxResponseBody,
 		MaxConnWaitTimeout:            DefaultTimeout,
 		NoDefaultUserAgentHeader:      false,
@@ -46,6 +49,8 @@ func NewClient(egress Egress) *Client {
 // Send performs one attempt. The deadline is the earlier of ctx's and
 // out.Timeout (DefaultTimeout when zero). A transport error (connection
 // refused, timeout) is returned as an error; any HTTP answer as a Response.
+// When ctx ends first (shutdown), Send returns ctx's error at once; the
+// request left behind ends by its own deadline.
 func (c *Client) Send(ctx context.Context, out *sdk.Outbound) (*sdk.Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -59,10 +64,6 @@ func (c *Client) Send(ctx context.Context, out *sdk.Outbound) (*sdk.Response, er
 		deadline = d
 	}
 	req := fasthttp.AcquireRequest()
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
-
 	req.SetRequestURI(out.URL)
 	req.Header.SetMethod(out.Method)
 	for k, vals := range out.Header {
@@ -72,7 +73,34 @@ func (c *Client) Send(ctx context.Context, out *sdk.Outbound) (*sdk.Response, er
 	}
 	req.SetBodyRaw(out.Body)
 	budget := time.Until(deadline).Round(time.Millisecond)
-	if err := c.hc.DoDeadline(req, resp, deadline); err != nil {
+	type result struct {
+		r   *sdk.Response
+		err error
+	}
+	// fasthttp takes no context: the request runs on its own goroutine,
+	// which owns req and resp, so that a cancelled ctx need not wait for it.
+	done := make(chan result, 1)
+	go func() {
+		resp := fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseRequest(req)
+		defer fasthttp.ReleaseResponse(resp)
+		if err := c.hc.DoDeadline(req, resp, deadline); err != nil {
+			done <- result{err: err}
+			return
+		}
+		r := &sdk.Response{StatusCode: resp.StatusCode(), Header: sdk.Header{}, Body: append([]byte(nil), resp.Body()...)}
+		for k, v := range resp.Header.All() {
+			r.Header.Add(strings.ToLower(string(k)), string(v))
+		}
+		done <- result{r: r}
+	}()
+	var res result
+	select {
+	case res = <-done:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("attempt cancelled: %w", context.Cause(ctx))
+	}
+	if err := res.err; err != nil {
 		if errors.Is(err, ErrEgressRefused) {
 			return nil, sdk.Permanent(err)
 		}
@@ -81,11 +109,7 @@ func (c *Client) Send(ctx context.Context, out *sdk.Outbound) (*sdk.Response, er
 		}
 		return nil, err
 	}
-	r := &sdk.Response{StatusCode: resp.StatusCode(), Header: sdk.Header{}, Body: append([]byte(nil), resp.Body()...)}
-	for k, v := range resp.Header.All() {
-		r.Header.Add(strings.ToLower(string(k)), string(v))
-	}
-	return r, nil
+	return res.r, nil
 }
 
 // Close drops idle connections.

@@ -7,7 +7,11 @@
 // breaker makes the sink's deliveries wait, which pauses its consumption.
 //
 // Sending uses fasthttp's client, which has no context: the context
-// deadline becomes DoDeadline. Redirects are never followed; the egress
+// deadline becomes DoDeadline (the sink's timeout is the only read/write
+// deadline), and the request runs on its own goroutine so that a
+// cancelled context (the end of the shutdown grace) returns at once.
+// Waits (breaker, plugin restart, rate limiter, busy transform) end when
+// shutdown begins; attempts in flight end when its grace is over. Redirects are never followed; the egress
 // policy is checked on the resolved address at connect time.
 //
 // It imports queue and sdk; never ingress, pipeline or config.

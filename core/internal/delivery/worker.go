@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -101,28 +102,53 @@ func (w *Worker) Consumer() queue.Consumer {
 
 // Run consumes the sink's deliveries until stop ends, then waits for the
 // attempts in flight. Attempts run under work, which the caller cancels
-// when the shutdown grace period is over.
+// when the shutdown grace period is over. Once stop has ended no attempt
+// starts: a delivery handed out late, or one still waiting (for the
+// breaker, a plugin, the rate limiter or a transform runtime), goes back
+// to the queue unattempted.
 func (w *Worker) Run(stop, work context.Context) error {
+	wait, cancel := context.WithCancel(work)
+	defer cancel()
+	defer context.AfterFunc(stop, cancel)()
 	return w.Queue.Consume(stop, w.Pipeline, w.Sink.Name, w.Sink.Concurrency, func(_ context.Context, d queue.Delivery) {
-		w.Handle(work, d)
+		if stop.Err() != nil {
+			_ = d.Nak(0)
+			return
+		}
+		w.handle(wait, work, d)
 	})
 }
 
 // Handle processes one delivery, records the attempt and settles the
 // delivery. Only an answer from the destination (or its silence) counts
-// against the sink: a delivery held back by the breaker or by a plugin
-// that is restarting waits without spending an attempt.
-func (w *Worker) Handle(ctx context.Context, d queue.Delivery) {
+// against the sink: a delivery held back by the breaker, by a plugin
+// that is restarting or by a transform pool with no free runtime waits
+// without spending an attempt. Both waits and attempts end with ctx.
+func (w *Worker) Handle(ctx context.Context, d queue.Delivery) { w.handle(ctx, ctx, d) }
+
+// errNotAttempted: a wait ended (shutdown) before anything was sent.
+var errNotAttempted = errors.New("not attempted: shutting down")
+
+// handle is Handle with two contexts: waits end with wait, attempts in
+// flight with work (wait ends no later than work).
+func (w *Worker) handle(wait, ctx context.Context, d queue.Delivery) {
 	s := w.Sink
 	ev := d.Event()
 	log := w.Log.With("pipeline", w.Pipeline, "sink", s.Name, "event_id", ev.ID, "delivery", d.ID().String(), "attempt", d.Attempt())
+	// The lease is renewed for as long as the delivery is held here, so
+	// an attempt longer than the queue's ack wait is not handed out twice.
+	defer w.keepLease(d)()
 	var (
 		v       sdk.Verdict
 		status  int
-		start   time.Time
+		t       tried
 		strikes int // plugin crashes while this delivery was the only one in it
 	)
 	for {
+		if wait.Err() != nil {
+			_ = d.Nak(0)
+			return
+		}
 		gens := make([]uint64, len(s.Plugins))
 		for i, p := range s.Plugins {
 			gens[i] = p.Plugin.Generation()
@@ -139,14 +165,18 @@ func (w *Worker) Handle(ctx context.Context, d queue.Delivery) {
 			}
 		} else {
 			alone := w.enterPlugins()
-			start = w.now()
-			v, status, cerr = w.attempt(ctx, ev, d.ID(), gens, func(r func() Result) error {
+			v, status, t, cerr = w.attempt(wait, ctx, ev, d.ID(), gens, func(r func() Result) error {
 				if s.Breaker == nil {
 					r()
 					return nil
 				}
-				return s.Breaker.Do(ctx, func() { _ = d.InProgress() }, w.holdEvery(), r)
+				return s.Breaker.Do(wait, nil, 0, r)
 			})
+			if errors.Is(cerr, errNotAttempted) {
+				w.leavePlugins(alone, false)
+				_ = d.Nak(0)
+				return
+			}
 			down = w.unavailable(cerr, gens)
 			if down == nil && cerr == nil && v.Outcome == sdk.Retry {
 				// An answer read by a plugin (Interpret) that stopped
@@ -168,8 +198,8 @@ func (w *Worker) Handle(ctx context.Context, d queue.Delivery) {
 			}
 			suspect := slices.Contains(alone, down)
 			log.Warn("plugin unavailable; the delivery waits for it without spending an attempt", "plugin", down.Plugin.Name(), "error", cerr)
-			if !w.waitRestart(ctx, d, gens) {
-				if ctx.Err() != nil {
+			if !w.waitRestart(wait, d, gens) {
+				if wait.Err() != nil {
 					_ = d.Nak(0)
 					return
 				}
@@ -189,8 +219,8 @@ func (w *Worker) Handle(ctx context.Context, d queue.Delivery) {
 			}
 			continue
 		}
-		if !w.waitRestart(ctx, d, gens) {
-			if ctx.Err() != nil {
+		if !w.waitRestart(wait, d, gens) {
+			if wait.Err() != nil {
 				_ = d.Nak(0)
 				return
 			}
@@ -199,7 +229,12 @@ func (w *Worker) Handle(ctx context.Context, d queue.Delivery) {
 			return
 		}
 	}
-	dur := w.now().Sub(start)
+	// The recorded duration is the time spent on the destination's
+	// requests, not the waits for transforms, the breaker or the limiter.
+	start, dur := t.at, t.spent
+	if start.IsZero() {
+		start = w.now()
+	}
 	if v.Outcome != sdk.Success && v.Outcome != sdk.Retry && v.Outcome != sdk.Fail {
 		// A verdict nobody filled in says nothing about the destination
 		// and must never dead-letter a delivery: retry it.
@@ -275,14 +310,25 @@ func (w *Worker) record(ctx context.Context, d queue.Delivery, a queue.Attempt, 
 
 const reasonDropped = "dropped by transform"
 
+// tried is when an attempt first reached the destination and how long
+// its requests took (zero when none was sent).
+type tried struct {
+	at    time.Time
+	spent time.Duration
+}
+
 // attempt runs the transforms, then delivers every resulting message
 // through guard (the breaker: transforms say nothing about the
 // destination, so they run outside it). A split event that fails
 // part-way is retried whole: delivery is at least once. err is the
-// component error behind a failed verdict, if any.
-func (w *Worker) attempt(ctx context.Context, ev *sdk.Event, id queue.DeliveryID, gens []uint64, guard func(func() Result) error) (v sdk.Verdict, status int, err error) {
+// component error behind a failed verdict, if any; errNotAttempted when
+// wait ended while waiting.
+func (w *Worker) attempt(wait, ctx context.Context, ev *sdk.Event, id queue.DeliveryID, gens []uint64, guard func(func() Result) error) (v sdk.Verdict, status int, t tried, err error) {
 	t0 := w.now()
-	msgs, err := w.Process(ctx, ev)
+	msgs, err := w.processWaiting(wait, ctx, ev)
+	if errors.Is(err, errNotAttempted) {
+		return v, 0, t, err
+	}
 	if len(w.Transforms)+len(w.Sink.Transforms) > 0 {
 		switch {
 		case err == nil:
@@ -294,21 +340,23 @@ func (w *Worker) attempt(ctx context.Context, ev *sdk.Event, id queue.DeliveryID
 		}
 	}
 	if err != nil {
-		return Classify(nil, fmt.Errorf("transform: %w", err), w.now()), 0, err
+		return Classify(nil, fmt.Errorf("transform: %w", err), w.now()), 0, t, err
 	}
 	if len(msgs) == 0 {
-		return sdk.Verdict{Outcome: sdk.Success, Reason: reasonDropped}, 0, nil
+		return sdk.Verdict{Outcome: sdk.Success, Reason: reasonDropped}, 0, t, nil
 	}
 	werr := guard(func() Result {
 		v, status, err = sdk.Verdict{Outcome: sdk.Success}, 0, nil
 		for i, m := range msgs {
 			m.DeliveryID, m.Index = id.String(), i
-			v, status, err = w.deliver(ctx, m)
+			v, status, err = w.deliver(wait, ctx, m, &t)
 			if v.Outcome != sdk.Success {
 				break
 			}
 		}
 		switch {
+		case errors.Is(err, errNotAttempted) && t.at.IsZero():
+			return Excluded
 		case w.unavailable(err, nil) != nil || ctx.Err() != nil,
 			err == nil && v.Outcome == sdk.Retry && w.stoppedDuring(gens, false) != nil:
 			return Excluded
@@ -319,9 +367,66 @@ func (w *Worker) attempt(ctx context.Context, ev *sdk.Event, id queue.DeliveryID
 	})
 	if werr != nil {
 		// Ended while waiting on the breaker: nothing was attempted.
-		return sdk.Verdict{Outcome: sdk.Retry, Reason: "waiting for the circuit breaker: " + werr.Error()}, 0, nil
+		return v, 0, t, errNotAttempted
 	}
-	return v, status, err
+	if errors.Is(err, errNotAttempted) && !t.at.IsZero() {
+		// Part of a split event went out before the wait ended: it is
+		// retried whole after the restart, like any attempt in flight.
+		v, err = sdk.Verdict{Outcome: sdk.Retry, Reason: "shut down between the messages of a split event"}, nil
+	}
+	return v, status, t, err
+}
+
+// BusyPause is how long a delivery whose transform had no free runtime
+// pauses before it asks again (the transform itself already waited its
+// deadline for one).
+const BusyPause = 50 * time.Millisecond
+
+// processWaiting runs the transforms; while one is out of capacity
+// (sdk.IsBusy: no free runtime), it waits and runs them again, spending
+// no attempt, until wait ends (errNotAttempted).
+func (w *Worker) processWaiting(wait, ctx context.Context, ev *sdk.Event) ([]sdk.Message, error) {
+	for logged := false; ; logged = true {
+		msgs, err := w.Process(ctx, ev)
+		if !sdk.IsBusy(err) {
+			return msgs, err
+		}
+		if !logged {
+			w.Log.Warn("transform busy; the delivery waits for a free runtime without spending an attempt", "pipeline", w.Pipeline, "sink", w.Sink.Name, "event_id", ev.ID, "error", err)
+		}
+		t := time.NewTimer(BusyPause)
+		select {
+		case <-wait.Done():
+			t.Stop()
+			return nil, errNotAttempted
+		case <-t.C:
+		}
+	}
+}
+
+// keepLease renews d's lease every holdEvery until the returned function
+// is called.
+func (w *Worker) keepLease(d queue.Delivery) (stop func()) {
+	var mu sync.Mutex
+	stopped := false
+	var t *time.Timer
+	mu.Lock()
+	defer mu.Unlock()
+	t = time.AfterFunc(w.holdEvery(), func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
+		}
+		_ = d.InProgress()
+		t.Reset(w.holdEvery())
+	})
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		t.Stop()
+	}
 }
 
 // Process runs the pipeline's transforms and then the sink's on one event
@@ -356,13 +461,24 @@ func runChain(ctx context.Context, chain []sdk.Transform, msgs []sdk.Message) ([
 	return msgs, nil
 }
 
-func (w *Worker) deliver(ctx context.Context, m sdk.Message) (sdk.Verdict, int, error) {
+// deliver sends one message. Waiting for the rate limiter ends with wait
+// (errNotAttempted) and is not part of the attempt's recorded duration:
+// t gets the time of the first request and the time spent on requests.
+func (w *Worker) deliver(wait, ctx context.Context, m sdk.Message, t *tried) (sdk.Verdict, int, error) {
 	s := w.Sink
 	if s.Limiter != nil {
-		if err := w.waitRate(ctx); err != nil {
+		if err := w.waitRate(wait); err != nil {
+			if wait.Err() != nil {
+				return sdk.Verdict{Outcome: sdk.Retry, Reason: "rate limit wait: " + err.Error()}, 0, errNotAttempted
+			}
 			return sdk.Verdict{Outcome: sdk.Retry, Reason: "rate limit wait: " + err.Error()}, 0, nil
 		}
 	}
+	begin := w.now()
+	if t.at.IsZero() {
+		t.at = begin
+	}
+	defer func() { t.spent += w.now().Sub(begin) }()
 	if dl, ok := sdk.As[sdk.Deliverer](s.Sink); ok {
 		t0 := w.now()
 		err := dl.Deliver(ctx, m)

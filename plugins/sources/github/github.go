@@ -24,9 +24,11 @@ const (
 
 // Definition describes the github source.
 func Definition() sdk.Definition {
-	return verify.Definition(Name,
+	d := verify.Definition(Name,
 		"GitHub webhooks: verifies X-Hub-Signature-256, event type from X-GitHub-Event and the action, id from X-GitHub-Delivery.",
 		"Webhook secrets; any one matching is accepted (list two while rotating).", 0, New)
+	d.EventTypes = EventTypes()
+	return d
 }
 
 // Source verifies GitHub deliveries.

@@ -34,6 +34,7 @@ func Definition() sdk.Definition {
 		"GitLab webhooks: checks X-Gitlab-Token; type from object_kind and action; id from Idempotency-Key or X-Gitlab-Event-UUID.",
 		"Secret tokens; any one matching is accepted (list two while rotating).", 0, New)
 	d.Schema = withSigning(d.Schema)
+	d.EventTypes = EventTypes()
 	return d
 }
 

@@ -37,9 +37,11 @@ func first(h sdk.Header, names []string) string {
 
 // Definition describes the shopify source.
 func Definition() sdk.Definition {
-	return verify.Definition(Name,
+	d := verify.Definition(Name,
 		"Shopify webhooks: verifies X-Shopify-Hmac-Sha256; type from X-Shopify-Topic, id from X-Shopify-Webhook-Id.",
 		"App client secrets; list two while rotating.", 0, New)
+	d.EventTypes = EventTypes()
+	return d
 }
 
 // Source verifies Shopify deliveries.

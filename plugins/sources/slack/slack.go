@@ -29,9 +29,11 @@ const (
 
 // Definition describes the slack source.
 func Definition() sdk.Definition {
-	return verify.Definition(Name,
+	d := verify.Definition(Name,
 		"Slack Events API, slash commands and interactivity: verifies X-Slack-Signature, answers url_verification, parses form bodies into JSON.",
 		"App signing secrets; list two while rotating.", DefaultTolerance, New)
+	d.EventTypes = EventTypes()
+	return d
 }
 
 // Source verifies Slack requests.

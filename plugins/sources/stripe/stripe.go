@@ -23,9 +23,11 @@ const headerSignature = "stripe-signature"
 
 // Definition describes the stripe source.
 func Definition() sdk.Definition {
-	return verify.Definition(Name,
+	d := verify.Definition(Name,
 		"Stripe webhooks: verifies Stripe-Signature and its timestamp; event type and id from the body.",
 		"Endpoint signing secrets (whsec_...), used as is; list two while rolling a secret.", DefaultTolerance, New)
+	d.EventTypes = EventTypes()
+	return d
 }
 
 // Source verifies Stripe events.

@@ -202,7 +202,8 @@ func (t *Transform) Transform(ctx context.Context, msg sdk.Message) ([]sdk.Messa
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, timeoutError{fmt.Errorf("%s: no free runtime within %s (raise pool_size?)", t.script, t.timeout)}
+		// Capacity, not a fault of the event: delivery waits and asks again.
+		return nil, sdk.Busy(fmt.Errorf("%s: no free runtime within %s (raise pool_size?)", t.script, t.timeout))
 	}
 	stop := context.AfterFunc(callCtx, func() { v.rt.Interrupt(context.Cause(callCtx)) })
 	heap := v.heap.start(t.memoryBudget)

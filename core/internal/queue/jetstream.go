@@ -460,7 +460,7 @@ func (d *jsDelivery) Event() *sdk.Event             { return d.ev }
 func (d *jsDelivery) ID() DeliveryID                { return d.id }
 func (d *jsDelivery) Attempt() int                  { return d.attempt }
 func (d *jsDelivery) Replayed() bool                { return d.replayed }
-func (d *jsDelivery) Ack() error                    { return d.m.DoubleAck(context.Background()) }
+func (d *jsDelivery) Ack() error                    { return d.m.Ack() }
 func (d *jsDelivery) Nak(delay time.Duration) error { return d.m.NakWithDelay(delay) }
 func (d *jsDelivery) Term(reason string) error      { return d.m.TermWithReason(reason) }
 func (d *jsDelivery) InProgress() error             { return d.m.InProgress() }

@@ -15,6 +15,8 @@
 //
 // With -base OLD_BINARY every hookferry mode also runs from that binary
 // (named base/<mode>), in the same rounds: a change's before and after.
+// -env and -base-env add KEY=VALUE to each side's environment, so -base
+// set to the same binary compares settings (GOMEMLIMIT, GOGC).
 //
 // Each mode runs two phases. closed: -c senders post -n requests as fast
 // as they are answered (saturation). open: requests at a fixed rate (-rate,

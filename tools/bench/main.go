@@ -37,7 +37,8 @@ type options struct {
 	open        time.Duration
 	drain       time.Duration // longest wait for the destination to catch up
 	self        string        // this binary, for the reference servers
-	env         []string      // extra environment for hookferry (GOGC, profiles)
+	env         []string      // extra environment for hookferry (GOMEMLIMIT, GOGC...)
+	baseEnv     []string      // the same for the base/ modes
 	profileDir  string
 	out, errOut io.Writer
 }
@@ -58,6 +59,14 @@ func main() {
 	flag.DurationVar(&o.open, "open", 10*time.Second, "open-loop phase length (0 skips it)")
 	flag.DurationVar(&o.drain, "drain", 2*time.Minute, "longest wait for delivery to catch up after a phase")
 	flag.StringVar(&o.profileDir, "profile", "", "write CPU and allocation profiles of each hookferry mode (last round) into this directory")
+	flag.Func("env", "KEY=VALUE in hookferry's environment (repeatable), e.g. GOMEMLIMIT=192MiB", func(v string) error {
+		o.env = append(o.env, v)
+		return nil
+	})
+	flag.Func("base-env", "KEY=VALUE in the base/ modes' environment (repeatable); with -base equal to -bin this compares settings", func(v string) error {
+		o.baseEnv = append(o.baseEnv, v)
+		return nil
+	})
 	flag.Parse()
 	if *smoke {
 		o.n, o.rounds, o.open, o.rate = 300, 1, time.Second, 100
@@ -303,9 +312,9 @@ func serverCommand(ctx context.Context, o options, mode, dir, addr, dest string,
 		cmd.Env = append(os.Environ(), serveEnv+"="+mode, listenEnv+"="+addr, destEnv+"="+dest)
 		return cmd, nil
 	}
-	bin, m := o.bin, mode
+	bin, m, env := o.bin, mode, o.env
 	if rest, ok := strings.CutPrefix(mode, "base/"); ok {
-		bin, m = o.base, rest
+		bin, m, env = o.base, rest, o.baseEnv
 	}
 	queue := `queue { sync = "interval" }`
 	transform := `transform "javascript" { code = ` + strconv.Quote(mapping) + ` }`
@@ -341,7 +350,7 @@ pipeline "bench" {
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, bin, "run", "-c", cfgPath, "--data-dir", filepath.Join(dir, "data"), "--log-level", "error")
-	cmd.Env = append(os.Environ(), o.env...)
+	cmd.Env = append(os.Environ(), env...)
 	if profile && o.profileDir != "" {
 		name := strings.ReplaceAll(mode, "/", "-")
 		cmd.Env = append(cmd.Env,

@@ -254,7 +254,8 @@ pipeline "p" {
 }
 
 // TestBreakerHoldsConsumption: after two failures the breaker opens and
-// no attempt is made until its cooldown is over.
+// no attempt is made until its first hold (cooldown/8) is over; a failed
+// trial doubles the hold.
 func TestBreakerHoldsConsumption(t *testing.T) {
 	dest := newTimedDest(t, status(503), status(503), status(503))
 	e := startEngine(t, map[string]string{"config.hcl": `
@@ -273,7 +274,7 @@ pipeline "p" {
     }
     breaker {
       failures = 2
-      cooldown = "1s"
+      cooldown = "2s"
     }
   }
 }`}, map[string]string{"DEST": dest.URL})
@@ -284,11 +285,11 @@ pipeline "p" {
 	if len(dest.at) != 4 {
 		t.Fatalf("%d attempts, want 4 (2 failures, a half-open failure, success)", len(dest.at))
 	}
-	if gap := dest.at[2].Sub(dest.at[1]); gap < time.Second {
-		t.Fatalf("breaker open, yet the next attempt came after %s (cooldown 1s)", gap)
+	if gap := dest.at[2].Sub(dest.at[1]); gap < 250*time.Millisecond {
+		t.Fatalf("breaker open, yet the next attempt came after %s (first hold 250ms)", gap)
 	}
-	if gap := dest.at[3].Sub(dest.at[2]); gap < time.Second {
-		t.Fatalf("half-open failure reopened the breaker, yet the next attempt came after %s", gap)
+	if gap := dest.at[3].Sub(dest.at[2]); gap < 500*time.Millisecond {
+		t.Fatalf("half-open failure reopened the breaker, yet the next attempt came after %s (hold doubled to 500ms)", gap)
 	}
 }
 

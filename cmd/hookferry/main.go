@@ -20,7 +20,10 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv))
+	stop := startProfiling(os.LookupEnv)
+	code := run(os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
+	stop()
+	os.Exit(code)
 }
 
 // errReported means the error was already printed (diagnostics).

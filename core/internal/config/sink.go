@@ -16,7 +16,7 @@ const DefaultSinkConcurrency = 4
 // Defaults of the breaker block.
 const (
 	DefaultBreakerFailures = 5
-	DefaultBreakerCooldown = 30 * time.Second
+	DefaultBreakerCooldown = 2 * time.Second // the longest wait between trials (delivery.Breaker backs off up to it)
 )
 
 // Defaults of the retry block.

@@ -15,13 +15,26 @@ import (
 // half-open trial runs, Do blocks until the state changes. Nothing polls:
 // an open breaker wakes its waiters with one timer at the end of the
 // cooldown, and every state change wakes them through a channel.
+//
+// The cooldown backs off: the first trial goes out an eighth of cooldown
+// after the breaker opened, and each failed trial doubles the wait, up to
+// cooldown. A destination back after a short blip is noticed at once; one
+// that stays down gets one request per cooldown (2 s by default), so it is
+// also noticed within cooldown of coming back, without being hammered.
 type Breaker struct {
 	cb       *gobreaker.CircuitBreaker[struct{}]
+	first    time.Duration
 	cooldown time.Duration
 
 	mu        sync.Mutex
 	changed   chan struct{} // closed and replaced on every state change
 	openUntil time.Time
+	wait      time.Duration // the current open period
+}
+
+// firstCooldown is the first open period for cooldown.
+func firstCooldown(cooldown time.Duration) time.Duration {
+	return max(cooldown/8, time.Millisecond)
 }
 
 // errExcluded marks an attempt that says nothing about the destination
@@ -29,25 +42,35 @@ type Breaker struct {
 // breaker, and frees a half-open trial for the next caller.
 var errExcluded = errors.New("not the destination's answer")
 
-// NewBreaker opens after failures consecutive destination failures and
-// stays open for cooldown; then one trial decides.
+// NewBreaker opens after failures consecutive destination failures; then
+// one trial decides, after cooldown/8 the first time and twice as long
+// after each failed trial, never more than cooldown.
 func NewBreaker(name string, failures int, cooldown time.Duration, log *slog.Logger) *Breaker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	b := &Breaker{cooldown: cooldown, changed: make(chan struct{})}
+	cooldown = max(cooldown, time.Millisecond)
+	b := &Breaker{first: firstCooldown(cooldown), cooldown: cooldown, changed: make(chan struct{})}
 	n := uint32(max(failures, 1))
 	b.cb = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        name,
 		MaxRequests: 1,
-		Timeout:     cooldown,
+		// gobreaker's own timeout is the shortest period; Do holds
+		// callers until openUntil, which carries the backoff.
+		Timeout:     b.first,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= n },
 		IsExcluded:  func(err error) bool { return errors.Is(err, errExcluded) },
 		OnStateChange: func(_ string, from, to gobreaker.State) {
 			log.Warn("circuit breaker "+to.String(), "sink", name, "from", from.String())
 			b.mu.Lock()
+			switch {
+			case to == gobreaker.StateOpen && from == gobreaker.StateHalfOpen:
+				b.wait = min(2*b.wait, b.cooldown) // the trial failed
+			case to == gobreaker.StateOpen:
+				b.wait = b.first
+			}
 			if to == gobreaker.StateOpen {
-				b.openUntil = time.Now().Add(cooldown)
+				b.openUntil = time.Now().Add(b.wait)
 			}
 			close(b.changed)
 			b.changed = make(chan struct{})
@@ -57,8 +80,17 @@ func NewBreaker(name string, failures int, cooldown time.Duration, log *slog.Log
 	return b
 }
 
-// State is the breaker's current state.
-func (b *Breaker) State() gobreaker.State { return b.cb.State() }
+// State is the breaker's current state (open until the current open
+// period ends, whatever gobreaker's shorter timeout says).
+func (b *Breaker) State() gobreaker.State {
+	b.mu.Lock()
+	until := b.openUntil
+	b.mu.Unlock()
+	if time.Now().Before(until) {
+		return gobreaker.StateOpen
+	}
+	return b.cb.State()
+}
 
 // Result is what an attempt tells the breaker.
 type Result int
@@ -92,6 +124,16 @@ func (b *Breaker) Do(ctx context.Context, hold func(), holdEvery time.Duration, 
 		b.mu.Lock()
 		changed, until := b.changed, b.openUntil
 		b.mu.Unlock()
+		if time.Now().Before(until) {
+			// Open, backing off: wait out this open period.
+			timer := time.NewTimer(time.Until(until))
+			err := waitFor(ctx, changed, timer.C, tick, hold)
+			timer.Stop()
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		_, err := b.cb.Execute(func() (struct{}, error) {
 			switch attempt() {
 			case Failed:

@@ -76,14 +76,15 @@ func cmpErr(a, b error) error {
 
 // TestHalfOpenBreakerLetsOneTrialThroughAndTheRestWait: deliveries held
 // back by an open breaker wait without spending an attempt; at the end of
-// the cooldown exactly one trial reaches the destination (no stampede),
-// and none of the waiting deliveries is dead-lettered.
+// each open period (cooldown/8, then doubling) exactly one trial reaches
+// the destination (no stampede), and none of the waiting deliveries is
+// dead-lettered.
 func TestHalfOpenBreakerLetsOneTrialThroughAndTheRestWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		sink := &flaky{}
 		sink.fail.Store(true)
-		b := NewBreaker("p/s", 1, 30*time.Second, nil)
+		b := NewBreaker("p/s", 1, 8*time.Second, nil) // open 1 s, then 2 s
 		w := newWorker(t, &Sink{Name: "s", Sink: sink, Breaker: b, Policy: Policy{MaxAttempts: 2, Initial: time.Second, Max: time.Second}})
 
 		first := newFake(1, "x")
@@ -107,8 +108,13 @@ func TestHalfOpenBreakerLetsOneTrialThroughAndTheRestWait(t *testing.T) {
 			t.Fatalf("%d calls reached the destination while open", n)
 		}
 
-		// Cooldown over, destination still down: one trial, reopened.
-		time.Sleep(30*time.Second + 10*time.Millisecond)
+		// First open period over, destination still down: one trial, reopened.
+		time.Sleep(time.Second - 10*time.Millisecond)
+		synctest.Wait()
+		if n := sink.calls.Load(); n != 1 {
+			t.Fatalf("%d calls before the first open period ended", n)
+		}
+		time.Sleep(20 * time.Millisecond)
 		synctest.Wait()
 		if n := sink.calls.Load(); n != 2 {
 			t.Fatalf("%d calls after the cooldown, want exactly one trial (2 in all)", n)
@@ -126,9 +132,15 @@ func TestHalfOpenBreakerLetsOneTrialThroughAndTheRestWait(t *testing.T) {
 			t.Fatalf("%d deliveries dead after one failed trial; only the trial (really attempted, out of attempts) may be", dead)
 		}
 
-		// Destination back: the next trial closes the breaker, the rest go.
+		// Destination back: the next trial, after twice the wait, closes
+		// the breaker, and the rest go.
 		sink.fail.Store(false)
-		time.Sleep(30*time.Second + 10*time.Millisecond)
+		time.Sleep(2*time.Second - 20*time.Millisecond)
+		synctest.Wait()
+		if n := sink.calls.Load(); n != 2 {
+			t.Fatalf("%d calls before the doubled open period ended", n)
+		}
+		time.Sleep(20 * time.Millisecond)
 		synctest.Wait()
 		acked := 0
 		for _, d := range waiting {
@@ -382,6 +394,69 @@ func TestMessageThatCrashesThePluginIsDeadLetteredAlone(t *testing.T) {
 		}
 		if p.crashes != PoisonStrikes+1 {
 			t.Fatalf("%d crashes, want %d", p.crashes, PoisonStrikes+1)
+		}
+	})
+}
+
+// TestDestinationBackIsNoticedWithinTheCooldownWithoutHammering: with the
+// default cooldown (2 s), a destination down for ten minutes gets at most
+// one trial per 2 s once the backoff has grown (not a stream of requests),
+// and when it comes back at any moment the first delivery reaches it
+// within 2 s.
+func TestDestinationBackIsNoticedWithinTheCooldownWithoutHammering(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		defer func() { cancel(); wg.Wait() }()
+		b := NewBreaker("p/s", 3, 2*time.Second, nil)
+		var down atomic.Bool
+		down.Store(true)
+		var calls atomic.Int64
+		var firstOK atomic.Int64 // unix nanos of the first success
+		attempt := func() Result {
+			calls.Add(1)
+			if down.Load() {
+				return Failed
+			}
+			firstOK.CompareAndSwap(0, time.Now().UnixNano())
+			return Passed
+		}
+		// Eight workers keep trying, as a sink's deliveries do.
+		for range 8 {
+			wg.Go(func() {
+				for ctx.Err() == nil {
+					if b.Do(ctx, nil, 0, attempt) != nil {
+						return
+					}
+					time.Sleep(10 * time.Millisecond) // the retry backoff
+				}
+			})
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		before := calls.Load()
+		time.Sleep(9 * time.Minute)
+		synctest.Wait()
+		if n := calls.Load() - before; n > 9*60/2+1 {
+			t.Fatalf("%d requests in 9 minutes to a destination that is down; want at most one per 2 s", n)
+		}
+		if n := calls.Load(); n < 9*60/2 {
+			t.Fatalf("only %d trials in 10 minutes: the destination is not being probed", n)
+		}
+		time.Sleep(1234 * time.Millisecond) // back at an arbitrary moment
+		back := time.Now()
+		down.Store(false)
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		ok := firstOK.Load()
+		if ok == 0 {
+			t.Fatal("no delivery within 2 s of the destination coming back")
+		}
+		if d := time.Unix(0, ok).Sub(back); d > 2*time.Second {
+			t.Fatalf("first delivery %s after the destination came back", d)
+		}
+		if b.State() != gobreaker.StateClosed {
+			t.Fatalf("breaker %s after a success", b.State())
 		}
 	})
 }

@@ -101,6 +101,11 @@ type JetStream struct {
 	cons    map[string]jetstream.Consumer
 	ordered map[string]bool
 	batch   *batcher // nil: one publish per event
+	// histBatch group-commits history records (sync "always" with group
+	// commit): each attempt's record is written, and fsynced, before its
+	// delivery is acked, so concurrent records share one fsync. nil: one
+	// KV put per record.
+	histBatch *batcher
 
 	idxMu   sync.Mutex
 	idx     *jsIndex           // the history index, started on first search
@@ -201,6 +206,9 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 	}
 	if cfg.GroupCommit {
 		q.batch = newBatcher(q)
+		if cfg.SyncAlways {
+			q.histBatch = newBatcher(q)
+		}
 	}
 	if q.ns != nil {
 		q.checkStore()
@@ -256,6 +264,19 @@ func (q *JetStream) setup(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("queue: bucket %s: %w", BucketDeliveries, err)
+	}
+	if q.cfg.GroupCommit && q.cfg.SyncAlways {
+		// The bucket's stream takes atomic batches (history group commit).
+		st, err := q.js.Stream(ctx, "KV_"+BucketDeliveries)
+		if err != nil {
+			return fmt.Errorf("queue: bucket %s: %w", BucketDeliveries, err)
+		}
+		if cfg := st.CachedInfo().Config; !cfg.AllowAtomicPublish {
+			cfg.AllowAtomicPublish = true
+			if _, err := q.js.UpdateStream(ctx, cfg); err != nil {
+				return fmt.Errorf("queue: bucket %s: atomic batches: %w", BucketDeliveries, err)
+			}
+		}
 	}
 	return nil
 }
@@ -452,7 +473,7 @@ func (d *jsDelivery) Event() *sdk.Event             { return d.ev }
 func (d *jsDelivery) ID() DeliveryID                { return d.id }
 func (d *jsDelivery) Attempt() int                  { return d.attempt }
 func (d *jsDelivery) Replayed() bool                { return d.replayed }
-func (d *jsDelivery) Ack() error                    { return d.m.DoubleAck(context.Background()) }
+func (d *jsDelivery) Ack() error                    { return d.m.Ack() }
 func (d *jsDelivery) Nak(delay time.Duration) error { return d.m.NakWithDelay(delay) }
 func (d *jsDelivery) Term(reason string) error      { return d.m.TermWithReason(reason) }
 func (d *jsDelivery) InProgress() error             { return d.m.InProgress() }
@@ -546,7 +567,15 @@ func (h *jsHistory) Put(ctx context.Context, r *Record) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.kv.Put(ctx, r.ID, b); err != nil {
+	if h.histBatch != nil {
+		// The same write as kv.Put (a publish to the key's subject),
+		// stored with whatever other records arrived meanwhile.
+		msg := nats.NewMsg("$KV." + BucketDeliveries + "." + r.ID)
+		msg.Data = b
+		if _, err := h.histBatch.publish(ctx, msg); err != nil {
+			return err
+		}
+	} else if _, err := h.kv.Put(ctx, r.ID, b); err != nil {
 		return err
 	}
 	if r.State == StateDead {
@@ -594,6 +623,9 @@ func (q *JetStream) Close(context.Context) error {
 	q.stopWatch()
 	if q.batch != nil {
 		q.batch.close()
+	}
+	if q.histBatch != nil {
+		q.histBatch.close()
 	}
 	q.nc.Close()
 	q.shutdownServer()

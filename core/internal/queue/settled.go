@@ -7,7 +7,8 @@ import "context"
 // killed with SIGKILL forgets its last ~100ms of acks and, after the
 // restart, delivers those events again (about 2% of events at 200/s with
 // a kill every few seconds). DoubleAck does not help: the server confirms
-// the ack before it is on disk.
+// the ack before it is on disk; so deliveries are acked with a plain Ack
+// (no round trip), and a lost ack is caught here like a forgotten one.
 //
 // The delivery's record is: it is written to the history bucket (a
 // JetStream write, on disk before it is confirmed) before the ack. So a

@@ -85,15 +85,16 @@ func pushMessage(b testing.TB) sdk.Message {
 }
 
 // BenchmarkPushMapping compares the same mapping three ways on a real
-// GitHub push delivery: JS with the body decoded in Go into native JS
-// values (the default), JS with JSON.parse inside goja, and plain Go.
+// GitHub push delivery: JS with the body decoded in Go and built as JS
+// values as the script reads them (the default), the same built up front,
+// JS with JSON.parse inside goja, and plain Go.
 func BenchmarkPushMapping(b *testing.B) {
 	msg := pushMessage(b)
 	want, err := goMapping(msg.Body)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, mode := range []string{"js_decode_go", "js_decode_jsonparse"} {
+	for _, mode := range []string{"js_decode_go_lazy", "js_decode_go_eager", "js_decode_jsonparse"} {
 		b.Run(mode, func(b *testing.B) {
 			tr, err := New(context.Background(), sdk.Config{Values: []byte(fmt.Sprintf(`{"code":%q,"pool_size":1}`, pushToChat))})
 			if err != nil {
@@ -101,6 +102,7 @@ func BenchmarkPushMapping(b *testing.B) {
 			}
 			defer tr.Close(context.Background())
 			tr.SetDecodeInJS(mode == "js_decode_jsonparse")
+			tr.SetEagerDecode(mode == "js_decode_go_eager")
 			out, err := tr.Transform(context.Background(), msg)
 			if err != nil || len(out) != 1 {
 				b.Fatal(err)

@@ -13,7 +13,10 @@
 // structured log) and the two helpers message() and split().
 //
 // JSON bodies are decoded in Go; integers beyond 2^53-1 become BigInt and
-// BigInt.prototype.toJSON writes them back exactly (bigint.go).
+// BigInt.prototype.toJSON writes them back exactly (bigint.go). Objects
+// and arrays become JS values only when the script reads them (lazy.go:
+// goja dynamic objects over the parsed JSON, with JSON.parse's semantics),
+// so fields a mapping never touches cost nothing.
 //
 // Of this repository it imports only sdk, sdk/schema; outside the standard
 // library, github.com/dop251/goja, github.com/dop251/goja/parser,

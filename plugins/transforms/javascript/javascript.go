@@ -57,6 +57,7 @@ type Transform struct {
 	pool     chan *vm
 	log      consoleLog
 	decodeGo bool // decode JSON bodies in Go instead of JSON.parse
+	eager    bool // convert the whole body up front instead of lazily
 	// memoryBudget is how far the heap may grow during a call (tests
 	// lower it).
 	memoryBudget uint64
@@ -207,6 +208,7 @@ func (t *Transform) Transform(ctx context.Context, msg sdk.Message) ([]sdk.Messa
 	}
 	stop := context.AfterFunc(callCtx, func() { v.rt.Interrupt(context.Cause(callCtx)) })
 	heap := v.heap.start(t.memoryBudget)
+	v.lazy = !t.eager
 	out, err := v.call(msg, t.decodeGo)
 	overBudget := heap.stop()
 	if stop() && !overBudget && !v.spoiled {
@@ -310,3 +312,8 @@ func scriptError(err error) error {
 // SetDecodeInJS switches body decoding to JSON.parse inside goja. Used by
 // benchmarks to compare both ways.
 func (t *Transform) SetDecodeInJS(js bool) { t.decodeGo = !js }
+
+// SetEagerDecode makes Go decoding build the whole body as JS values
+// before the call instead of lazily (lazy.go). Used by benchmarks and
+// tests to compare both ways.
+func (t *Transform) SetEagerDecode(eager bool) { t.eager = eager }

@@ -42,6 +42,9 @@ type vm struct {
 	// reused across calls, never shared.
 	parser fastjson.Parser
 	num    []byte
+	// lazy builds JS values from the body as they are read (lazy.go);
+	// off, the whole body is converted up front.
+	lazy bool
 	// spoiled is set when a limit interrupted the script: the runtime is
 	// not returned to the pool.
 	spoiled bool
@@ -353,11 +356,19 @@ func (v *vm) console(level slog.Level) func(goja.FunctionCall) goja.Value {
 // is random). fastjson's parser is owned by the vm, so it is reused
 // without locking.
 func (v *vm) decodeJSON(data []byte) (goja.Value, error) {
-	root, err := v.parser.ParseBytes(data)
+	if !v.lazy {
+		root, err := v.parser.ParseBytes(data)
+		if err != nil {
+			return nil, err
+		}
+		return v.toJS(root, 0)
+	}
+	// Its own parser: the lazy values keep pointing into it (lazy.go).
+	root, err := new(fastjson.Parser).ParseBytes(data)
 	if err != nil {
 		return nil, err
 	}
-	return v.toJS(root, 0)
+	return v.lazyValue(root), nil
 }
 
 // hasSurrogateEscape reports a \uD800-\uDFFF escape. fastjson keeps an

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+)
+
+// startProfiling is for developers measuring the binary under load
+// (tools/bench -profile): HOOKFERRY_CPUPROFILE and HOOKFERRY_MEMPROFILE
+// name files that receive a CPU profile of the whole run and an
+// allocation profile at exit. Unset (the normal case), it does nothing.
+func startProfiling(lookupEnv func(string) (string, bool)) (stop func()) {
+	var stops []func()
+	if path, ok := lookupEnv("HOOKFERRY_CPUPROFILE"); ok && path != "" {
+		f, err := os.Create(path)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			stops = append(stops, func() { pprof.StopCPUProfile(); _ = f.Close() })
+		} else {
+			fmt.Fprintln(os.Stderr, "cpu profile:", err)
+		}
+	}
+	if path, ok := lookupEnv("HOOKFERRY_MEMPROFILE"); ok && path != "" {
+		stops = append(stops, func() {
+			f, err := os.Create(path)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "allocation profile:", err)
+				return
+			}
+			runtime.GC()
+			_ = pprof.Lookup("allocs").WriteTo(f, 0)
+			_ = f.Close()
+		})
+	}
+	return func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMain(m *testing.M) {
+	serveIfChild() // the reference servers are this test binary, re-run
+	os.Exit(m.Run())
+}
+
+// TestSmokePrintsEveryColumn runs the tool the short way against a real
+// hookferry binary and the reference servers: every mode measured, every
+// column and ratio printed, every acknowledged event delivered.
+func TestSmokePrintsEveryColumn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs hookferry")
+	}
+	bin := filepath.Join(t.TempDir(), "hookferry")
+	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "github.com/hookferry/hookferry/cmd/hookferry")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building hookferry: %v\n%s", err, out)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := os.ReadFile(defaultBody())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, log bytes.Buffer
+	o := options{bin: bin, base: bin, body: body, modes: append(append([]string{}, refModes...), ourModes...),
+		rounds: 1, n: 200, conc: 16, rate: 100, open: 500 * time.Millisecond, drain: time.Minute,
+		self: self, out: &out, errOut: &log}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	if err := run(ctx, o); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	text := out.String()
+	t.Log("\n" + text)
+	for _, col := range []string{"acked/s", "delivered/s", "p50 ack", "p99 ack", "CPU/event", "peak RSS", "errors"} {
+		if !strings.Contains(text, col) {
+			t.Errorf("no %q column", col)
+		}
+	}
+	for _, m := range []string{"bare", "forward", "interval-js", "always-js", "memory-js", "interval", "base/interval-js"} {
+		rows := 0
+		for line := range strings.Lines(text) {
+			f := strings.Fields(line)
+			if len(f) > 1 && f[0] == m && (f[1] == "closed" || f[1] == "open") {
+				rows++
+				if errs := f[len(f)-1]; errs != "0" {
+					t.Errorf("%s %s: %s errors", m, f[1], errs)
+				}
+				if strings.Contains(line, " 0 MiB") {
+					t.Errorf("%s: no peak RSS: %s", m, line)
+				}
+			}
+		}
+		if rows != 2 {
+			t.Errorf("mode %s: %d rows, want closed and open", m, rows)
+		}
+	}
+	for _, r := range []string{"interval-js delivered / forward delivered", "interval acked / bare acked", "interval-js delivered/acked", "interval-js delivered / base"} {
+		if !strings.Contains(text, r) {
+			t.Errorf("ratio %q missing", r)
+		}
+	}
+}

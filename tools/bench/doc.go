@@ -1,0 +1,44 @@
+// Command bench measures hookferry against reference servers built from
+// the same code, in one invocation with interleaved rounds, so the ratios
+// between them mean something on a shared, noisy machine.
+//
+// Modes (each a fresh process per round, all on 127.0.0.1):
+//
+//	bare         a fasthttp handler that only answers 202: the ingest ceiling
+//	forward      a synchronous forwarder: runs the same goja mapping
+//	             (plugins/transforms/javascript) and posts the result to the
+//	             destination before answering: no queue at all
+//	interval-js  hookferry, JetStream sync "interval", the JS mapping
+//	always-js    hookferry, JetStream sync "always", the JS mapping
+//	memory-js    hookferry, memory queue, the JS mapping
+//	interval     hookferry, JetStream sync "interval", no transform
+//
+// With -base OLD_BINARY every hookferry mode also runs from that binary
+// (named base/<mode>), in the same rounds: a change's before and after.
+// -env and -base-env add KEY=VALUE to each side's environment, so -base
+// set to the same binary compares settings (GOMEMLIMIT, GOGC).
+//
+// Each mode runs two phases. closed: -c senders post -n requests as fast
+// as they are answered (saturation). open: requests at a fixed rate (-rate,
+// or half of the mode's closed-loop acked/s in the same round) for -open,
+// latency counted from each request's scheduled time, so a stalled server
+// cannot hide its queueing. After each phase the tool waits until the
+// loopback destination has received every acknowledged event (the drain).
+//
+// Columns: acked/s (2xx answers per second), delivered/s (events counted at
+// the destination per second, from the first request to the end of the
+// drain), p50/p99 ack latency, CPU per delivered event (user+system time
+// of the server process over the phase, from /proc; per acked request for
+// bare), peak RSS (VmHWM of the server process over both phases). Each
+// figure is the median over the rounds. Then the ratios issue 14 names:
+// delivered/acked, interval-js vs forward, interval vs bare, and every
+// mode against its base/ twin.
+//
+// Full run (a few minutes on 2 cores):
+//
+//	go build -o /tmp/hookferry ./cmd/hookferry
+//	go run ./tools/bench -bin /tmp/hookferry -rounds 3 -n 20000 -open 10s
+//
+// Smoke run (what TestSmokePrintsEveryColumn does): -smoke, a few hundred
+// requests per mode. Linux only (/proc). Bounded by -n, -open and -timeout.
+package main

@@ -1,0 +1,568 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// ourModes run the hookferry binary; refModes are the reference servers.
+var (
+	ourModes = []string{"interval-js", "always-js", "memory-js", "interval"}
+	refModes = []string{"bare", "forward"}
+)
+
+type options struct {
+	bin, base   string
+	body        []byte
+	modes       []string
+	rounds      int
+	n, conc     int
+	rate        float64 // open-loop requests/s; 0: half the closed-loop acked/s
+	open        time.Duration
+	drain       time.Duration // longest wait for the destination to catch up
+	self        string        // this binary, for the reference servers
+	env         []string      // extra environment for hookferry (GOMEMLIMIT, GOGC...)
+	baseEnv     []string      // the same for the base/ modes
+	profileDir  string
+	out, errOut io.Writer
+}
+
+func main() {
+	serveIfChild()
+	var o options
+	bodyPath := flag.String("body", "", "request body (default: the GitHub push from testdata/corpus)")
+	modes := flag.String("modes", strings.Join(append(slices.Clone(refModes), ourModes...), ","), "modes to run, comma-separated")
+	timeout := flag.Duration("timeout", 30*time.Minute, "give up after this long")
+	smoke := flag.Bool("smoke", false, "a short run that checks the tool: 300 requests, 1 round, 1 s open loop at 100/s")
+	flag.StringVar(&o.bin, "bin", "", "hookferry binary (required)")
+	flag.StringVar(&o.base, "base", "", "a second hookferry binary (the before of a change): its modes run as base/<mode>")
+	flag.IntVar(&o.rounds, "rounds", 3, "interleaved rounds; figures are medians")
+	flag.IntVar(&o.n, "n", 20000, "closed-loop requests per mode and round")
+	flag.IntVar(&o.conc, "c", 64, "closed-loop concurrent senders (connections)")
+	flag.Float64Var(&o.rate, "rate", 0, "open-loop requests/s (0: half of the mode's closed-loop acked/s in the same round)")
+	flag.DurationVar(&o.open, "open", 10*time.Second, "open-loop phase length (0 skips it)")
+	flag.DurationVar(&o.drain, "drain", 2*time.Minute, "longest wait for delivery to catch up after a phase")
+	flag.StringVar(&o.profileDir, "profile", "", "write CPU and allocation profiles of each hookferry mode (last round) into this directory")
+	flag.Func("env", "KEY=VALUE in hookferry's environment (repeatable), e.g. GOMEMLIMIT=192MiB", func(v string) error {
+		o.env = append(o.env, v)
+		return nil
+	})
+	flag.Func("base-env", "KEY=VALUE in the base/ modes' environment (repeatable); with -base equal to -bin this compares settings", func(v string) error {
+		o.baseEnv = append(o.baseEnv, v)
+		return nil
+	})
+	flag.Parse()
+	if *smoke {
+		o.n, o.rounds, o.open, o.rate = 300, 1, time.Second, 100
+	}
+	if o.bin == "" {
+		flag.Usage()
+		os.Exit(2)
+	}
+	var err error
+	if *bodyPath == "" {
+		*bodyPath = defaultBody()
+	}
+	if o.body, err = os.ReadFile(*bodyPath); err != nil {
+		fail(err)
+	}
+	if o.self, err = os.Executable(); err != nil {
+		fail(err)
+	}
+	o.modes = strings.Split(*modes, ",")
+	o.out, o.errOut = os.Stdout, os.Stderr
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	if err := run(ctx, o); err != nil {
+		fail(err)
+	}
+}
+
+func defaultBody() string {
+	for _, p := range []string{"testdata/corpus", "../../testdata/corpus"} {
+		if _, err := os.Stat(p); err == nil {
+			return filepath.Join(p, "octokit-webhooks/api.github.com/push/payload.json")
+		}
+	}
+	return "payload.json"
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
+
+// phase is one measurement of one mode in one round.
+type phase struct {
+	rate             float64 // open loop: the offered rate
+	acked, delivered float64 // per second
+	p50, p99         time.Duration
+	cpuPerEvent      time.Duration
+	errors           int64
+}
+
+type sample struct {
+	closed, open phase
+	rssKiB       int64
+}
+
+// run measures every mode rounds times, interleaved (the order rotates
+// each round), and prints the medians and the ratios.
+func run(ctx context.Context, o options) error {
+	var modes []string
+	for _, m := range o.modes {
+		if !slices.Contains(ourModes, m) && !slices.Contains(refModes, m) {
+			return fmt.Errorf("unknown mode %q (have %s, %s)", m, strings.Join(refModes, ","), strings.Join(ourModes, ","))
+		}
+		modes = append(modes, m)
+		if o.base != "" && slices.Contains(ourModes, m) {
+			modes = append(modes, "base/"+m)
+		}
+	}
+	results := map[string][]sample{}
+	for r := range o.rounds {
+		for i := range modes {
+			m := modes[(i+r)%len(modes)]
+			s, err := measure(ctx, o, m, r == o.rounds-1)
+			if err != nil {
+				return fmt.Errorf("round %d, %s: %w", r+1, m, err)
+			}
+			fmt.Fprintf(o.errOut, "round %d %-16s closed %6.0f acked/s %6.0f delivered/s  open %5.0f/s p99 %v\n",
+				r+1, m, s.closed.acked, s.closed.delivered, s.open.rate, s.open.p99.Round(10*time.Microsecond))
+			results[m] = append(results[m], s)
+		}
+	}
+	report(o, modes, results)
+	return nil
+}
+
+func report(o options, modes []string, results map[string][]sample) {
+	med := map[string]sample{}
+	for _, m := range modes {
+		med[m] = median(results[m])
+	}
+	tw := tabwriter.NewWriter(o.out, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "mode\tphase\toffered/s\tacked/s\tdelivered/s\tp50 ack\tp99 ack\tCPU/event\tpeak RSS\terrors\t")
+	for _, m := range modes {
+		s := med[m]
+		for _, p := range []struct {
+			name string
+			ph   phase
+		}{{"closed", s.closed}, {"open", s.open}} {
+			if p.name == "open" && o.open <= 0 {
+				continue
+			}
+			offered := "-"
+			if p.name == "open" {
+				offered = fmt.Sprintf("%.0f", p.ph.rate)
+			}
+			delivered := "-"
+			if m != "bare" {
+				delivered = fmt.Sprintf("%.0f", p.ph.delivered)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%.0f MiB\t%d\t\n", m, p.name, offered, p.ph.acked, delivered,
+				ms(p.ph.p50), ms(p.ph.p99), us(p.ph.cpuPerEvent), float64(s.rssKiB)/1024, p.ph.errors)
+		}
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(o.out, "body %d bytes; closed loop: %d requests, %d connections; open loop: %v; %d round(s), medians; loopback\n",
+		len(o.body), o.n, o.conc, o.open, o.rounds)
+
+	fmt.Fprintln(o.out, "ratios (closed loop):")
+	ratio := func(name string, a, b float64, target string) {
+		if a > 0 && b > 0 {
+			fmt.Fprintf(o.out, "  %-44s %6.2f  %s\n", name, a/b, target)
+		}
+	}
+	for _, m := range modes {
+		if m != "bare" {
+			ratio(m+" delivered/acked", med[m].closed.delivered, med[m].closed.acked, "(target ≥ 0.90)")
+		}
+	}
+	ratio("interval-js delivered / forward delivered", med["interval-js"].closed.delivered, med["forward"].closed.delivered, "(target ≥ 1.40)")
+	ratio("interval acked / bare acked", med["interval"].closed.acked, med["bare"].closed.acked, "(target ≥ 0.50)")
+	ratio("always-js delivered / interval-js delivered", med["always-js"].closed.delivered, med["interval-js"].closed.delivered, "")
+	for _, m := range modes {
+		if b, ok := med["base/"+m]; ok {
+			ratio(m+" delivered / base", med[m].closed.delivered, b.closed.delivered, "(after / before)")
+			ratio(m+" CPU per event / base", float64(med[m].closed.cpuPerEvent), float64(b.closed.cpuPerEvent), "(after / before)")
+		}
+	}
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
+
+// median takes each figure's median over the rounds on its own.
+func median(ss []sample) sample {
+	pick := func(f func(sample) float64) float64 {
+		v := make([]float64, len(ss))
+		for i, s := range ss {
+			v[i] = f(s)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	ph := func(get func(sample) phase) phase {
+		return phase{
+			rate:        pick(func(s sample) float64 { return get(s).rate }),
+			acked:       pick(func(s sample) float64 { return get(s).acked }),
+			delivered:   pick(func(s sample) float64 { return get(s).delivered }),
+			p50:         time.Duration(pick(func(s sample) float64 { return float64(get(s).p50) })),
+			p99:         time.Duration(pick(func(s sample) float64 { return float64(get(s).p99) })),
+			cpuPerEvent: time.Duration(pick(func(s sample) float64 { return float64(get(s).cpuPerEvent) })),
+			errors:      int64(pick(func(s sample) float64 { return float64(get(s).errors) })),
+		}
+	}
+	return sample{
+		closed: ph(func(s sample) phase { return s.closed }),
+		open:   ph(func(s sample) phase { return s.open }),
+		rssKiB: int64(pick(func(s sample) float64 { return float64(s.rssKiB) })),
+	}
+}
+
+// measure starts a destination and the server for mode, runs both phases
+// and stops them.
+func measure(ctx context.Context, o options, mode string, profile bool) (sample, error) {
+	dir, err := os.MkdirTemp("", "hookferry-bench-")
+	if err != nil {
+		return sample{}, err
+	}
+	defer os.RemoveAll(dir)
+
+	var delivered atomic.Int64
+	dln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return sample{}, err
+	}
+	dest := &fasthttp.Server{Handler: func(rc *fasthttp.RequestCtx) { delivered.Add(1) }, Concurrency: 4096}
+	go func() { _ = dest.Serve(dln) }()
+	defer dest.Shutdown()
+
+	addr, err := freeAddr()
+	if err != nil {
+		return sample{}, err
+	}
+	cmd, err := serverCommand(ctx, o, mode, dir, addr, dln.Addr().String(), profile)
+	if err != nil {
+		return sample{}, err
+	}
+	cmd.Stderr = o.errOut
+	if err := cmd.Start(); err != nil {
+		return sample{}, err
+	}
+	defer func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}()
+	if err := waitListening(ctx, addr); err != nil {
+		return sample{}, err
+	}
+	pid := cmd.Process.Pid
+	url := "http://" + addr + "/in"
+	counts := mode != "bare"
+
+	var s sample
+	s.closed, err = closedLoop(ctx, o, url, mode, pid, &delivered, counts)
+	if err != nil {
+		return s, err
+	}
+	if o.open > 0 {
+		rate := o.rate
+		if rate <= 0 {
+			rate = s.closed.acked / 2
+		}
+		s.open, err = openLoop(ctx, o, url, mode, rate, pid, &delivered, counts)
+		if err != nil {
+			return s, err
+		}
+	}
+	s.rssKiB = peakRSS(pid)
+	return s, nil
+}
+
+// serverCommand is the process behind mode: hookferry with a config for
+// it, or this binary as a reference server.
+func serverCommand(ctx context.Context, o options, mode, dir, addr, dest string, profile bool) (*exec.Cmd, error) {
+	if slices.Contains(refModes, mode) {
+		cmd := exec.CommandContext(ctx, o.self)
+		cmd.Env = append(os.Environ(), serveEnv+"="+mode, listenEnv+"="+addr, destEnv+"="+dest)
+		return cmd, nil
+	}
+	bin, m, env := o.bin, mode, o.env
+	if rest, ok := strings.CutPrefix(mode, "base/"); ok {
+		bin, m, env = o.base, rest, o.baseEnv
+	}
+	queue := `queue { sync = "interval" }`
+	transform := `transform "javascript" { code = ` + strconv.Quote(mapping) + ` }`
+	switch m {
+	case "interval-js":
+	case "always-js":
+		queue = `queue { sync = "always" }`
+	case "memory-js":
+		queue = `queue { backend = "memory" }`
+	case "interval":
+		transform = ""
+	}
+	cfg := fmt.Sprintf(`
+server {
+  listen          = %q
+  max_concurrency = 4096
+}
+%s
+pipeline "bench" {
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
+  %s
+  sink "http" "local" {
+    url         = "http://%s/"
+    concurrency = 64
+  }
+}
+`, addr, queue, transform, dest)
+	cfgPath := filepath.Join(dir, "bench.hcl")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, bin, "run", "-c", cfgPath, "--data-dir", filepath.Join(dir, "data"), "--log-level", "error")
+	cmd.Env = append(os.Environ(), env...)
+	if profile && o.profileDir != "" {
+		name := strings.ReplaceAll(mode, "/", "-")
+		cmd.Env = append(cmd.Env,
+			"HOOKFERRY_CPUPROFILE="+filepath.Join(o.profileDir, name+".cpu.pprof"),
+			"HOOKFERRY_MEMPROFILE="+filepath.Join(o.profileDir, name+".allocs.pprof"))
+	}
+	return cmd, nil
+}
+
+// send posts one event and says whether it was acknowledged.
+func send(client *fasthttp.Client, req *fasthttp.Request, resp *fasthttp.Response, url, key string, body []byte) bool {
+	req.Reset()
+	req.SetRequestURI(url)
+	req.Header.SetMethod("POST")
+	req.Header.SetContentType("application/json")
+	req.Header.Set("Idempotency-Key", key)
+	req.SetBodyRaw(body)
+	err := client.Do(req, resp)
+	return err == nil && resp.StatusCode()/100 == 2
+}
+
+var keySeq atomic.Int64 // unique idempotency keys across phases
+
+func closedLoop(ctx context.Context, o options, url, mode string, pid int, delivered *atomic.Int64, counts bool) (phase, error) {
+	before, cpu0 := delivered.Load(), cpuTime(pid)
+	lat := make([]time.Duration, o.n)
+	var next, errs atomic.Int64
+	client := &fasthttp.Client{MaxConnsPerHost: o.conc, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range o.conc {
+		wg.Go(func() {
+			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseRequest(req)
+			defer fasthttp.ReleaseResponse(resp)
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(o.n) || ctx.Err() != nil {
+					return
+				}
+				t0 := time.Now()
+				ok := send(client, req, resp, url, "b"+strconv.FormatInt(keySeq.Add(1), 36), o.body)
+				lat[i] = time.Since(t0)
+				if !ok {
+					errs.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return phase{}, ctx.Err()
+	}
+	ackedIn := time.Since(start)
+	okN := int64(o.n) - errs.Load()
+	p := phase{acked: float64(okN) / ackedIn.Seconds(), errors: errs.Load()}
+	p.p50, p.p99 = percentiles(lat)
+	events := okN
+	if counts {
+		deliveredIn, err := drain(ctx, o, delivered, before+okN, start)
+		if err != nil {
+			return p, err
+		}
+		p.delivered = float64(okN) / deliveredIn.Seconds()
+	}
+	if events > 0 {
+		p.cpuPerEvent = (cpuTime(pid) - cpu0) / time.Duration(events)
+	}
+	return p, nil
+}
+
+// openLoop offers rate requests/s for o.open whatever the answers, from a
+// pool large enough not to be the bottleneck; latency runs from each
+// request's scheduled time.
+func openLoop(ctx context.Context, o options, url, mode string, rate float64, pid int, delivered *atomic.Int64, counts bool) (phase, error) {
+	n := int(rate * o.open.Seconds())
+	if n < 1 {
+		return phase{}, nil
+	}
+	before, cpu0 := delivered.Load(), cpuTime(pid)
+	const workers = 512
+	client := &fasthttp.Client{MaxConnsPerHost: workers, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	lat := make([]time.Duration, n)
+	var errs atomic.Int64
+	type job struct {
+		i  int
+		at time.Time
+	}
+	jobs := make(chan job, n)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseRequest(req)
+			defer fasthttp.ReleaseResponse(resp)
+			for j := range jobs {
+				if ctx.Err() != nil {
+					errs.Add(1)
+					continue
+				}
+				if d := time.Until(j.at); d > 0 {
+					time.Sleep(d)
+				}
+				ok := send(client, req, resp, url, "b"+strconv.FormatInt(keySeq.Add(1), 36), o.body)
+				lat[j.i] = time.Since(j.at)
+				if !ok {
+					errs.Add(1)
+				}
+			}
+		})
+	}
+	start := time.Now()
+	interval := time.Duration(float64(time.Second) / rate)
+	for i := range n {
+		jobs <- job{i: i, at: start.Add(time.Duration(i) * interval)}
+	}
+	close(jobs)
+	wg.Wait()
+	if ctx.Err() != nil {
+		return phase{}, ctx.Err()
+	}
+	ackedIn := time.Since(start)
+	okN := int64(n) - errs.Load()
+	p := phase{rate: rate, acked: float64(okN) / ackedIn.Seconds(), errors: errs.Load()}
+	p.p50, p.p99 = percentiles(lat)
+	if counts {
+		deliveredIn, err := drain(ctx, o, delivered, before+okN, start)
+		if err != nil {
+			return p, err
+		}
+		p.delivered = float64(okN) / deliveredIn.Seconds()
+	}
+	if okN > 0 {
+		p.cpuPerEvent = (cpuTime(pid) - cpu0) / time.Duration(okN)
+	}
+	return p, nil
+}
+
+// drain waits until the destination has counted want events and returns
+// the time since start.
+func drain(ctx context.Context, o options, delivered *atomic.Int64, want int64, start time.Time) (time.Duration, error) {
+	deadline := time.Now().Add(o.drain)
+	for delivered.Load() < want {
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			return 0, fmt.Errorf("the destination counted %d of %d events after %v", delivered.Load(), want, o.drain)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return time.Since(start), nil
+}
+
+func percentiles(lat []time.Duration) (p50, p99 time.Duration) {
+	if len(lat) == 0 {
+		return 0, 0
+	}
+	slices.Sort(lat)
+	return lat[len(lat)/2], lat[len(lat)*99/100]
+}
+
+// cpuTime is the user+system time of process pid (Linux /proc; 0
+// elsewhere). Clock ticks are USER_HZ, 100 on Linux.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// peakRSS is VmHWM of process pid in KiB (0 when unknown).
+func peakRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			v, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return v
+		}
+	}
+	return 0
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func waitListening(ctx context.Context, addr string) error {
+	deadline := time.Now().Add(time.Minute)
+	for ctx.Err() == nil && time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return errors.New("the server never listened on " + addr)
+}

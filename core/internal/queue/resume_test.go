@@ -20,7 +20,7 @@ func TestConsumeStopThenResumeLosesNothing(t *testing.T) {
 	open := map[string]func(t *testing.T) Queue{
 		"memory": func(*testing.T) Queue { return NewMemory(100) },
 		"jetstream": func(t *testing.T) Queue {
-			q, err := OpenJetStream(context.Background(), JetStreamConfig{Dir: t.TempDir(), AckWait: 30 * time.Second})
+			q, err := OpenJetStream(context.Background(), JetStreamConfig{Dir: t.TempDir(), AckWait: 60 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,7 +88,9 @@ func TestConsumeStopThenResumeLosesNothing(t *testing.T) {
 			second, cancel2 := context.WithCancel(ctx)
 			defer cancel2()
 			go func() { _ = q.Consume(second, "p", "s", 2, func(_ context.Context, d Delivery) { ack(d) }) }()
-			deadline := time.Now().Add(5 * time.Second)
+			// Well before the 60s ack wait: nothing pulled by the stopped
+			// consumer waits it out (a loaded machine gets a wide margin).
+			deadline := time.Now().Add(20 * time.Second)
 			for {
 				mu.Lock()
 				got := len(acked)
@@ -97,7 +99,7 @@ func TestConsumeStopThenResumeLosesNothing(t *testing.T) {
 					break
 				}
 				if time.Now().After(deadline) {
-					t.Fatalf("%d of %d events settled 5s after resuming", got, n)
+					t.Fatalf("%d of %d events settled 20s after resuming (ack wait 60s)", got, n)
 				}
 				time.Sleep(5 * time.Millisecond)
 			}

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/hookferry/hookferry/core/internal/admin"
 	"github.com/hookferry/hookferry/core/internal/catalog"
@@ -21,6 +22,7 @@ import (
 	"github.com/hookferry/hookferry/core/internal/pluginhost"
 	"github.com/hookferry/hookferry/core/internal/queue"
 	"github.com/hookferry/hookferry/core/internal/tap"
+	"github.com/hookferry/hookferry/core/internal/telemetry"
 	"github.com/hookferry/hookferry/sdk"
 	sdkplugin "github.com/hookferry/hookferry/sdk/plugin"
 )
@@ -47,6 +49,10 @@ type Options struct {
 	// Reattach names plugins started by hand (for a debugger) to connect
 	// to instead of starting them (HOOKFERRY_REATTACH_PLUGINS).
 	Reattach map[string]sdkplugin.Reattach
+	// TraceExporter, when set, receives the spans instead of the OTLP
+	// exporter the telemetry block names (tests); tracing stays off
+	// unless the configuration turns it on.
+	TraceExporter sdktrace.SpanExporter
 }
 
 // ConfigError carries every configuration problem found, with the files
@@ -87,6 +93,7 @@ type Engine struct {
 	admin     *admin.Server
 	ready     atomic.Bool
 	tap       tap.Hub
+	trace     *telemetry.Tracing
 
 	warnings hcl.Diagnostics
 
@@ -199,6 +206,9 @@ func (e *Engine) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := e.startTracing(ctx); err != nil {
+		return err
+	}
 	q, err := e.openQueue(ctx)
 	if err != nil {
 		return err
@@ -206,11 +216,11 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.queue = q
 	routes := map[string]ingress.Endpoint{}
 	for i, p := range e.pipelines {
-		p.Queue = e.queue
+		p.Queue, p.Trace = e.queue, e.trace
 		var consumers []queue.Consumer
 		for _, w := range e.workers {
 			if w.Pipeline == p.Name {
-				w.Queue = e.queue
+				w.Queue, w.Trace = e.queue, e.trace
 				consumers = append(consumers, w.Consumer())
 			}
 		}
@@ -392,6 +402,7 @@ func (e *Engine) Close(ctx context.Context) error {
 }
 
 func (e *Engine) closeComponents(ctx context.Context) {
+	e.stopTracing(ctx)
 	e.catalog.Close(ctx)
 }
 

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/hookferry/hookferry/core/internal/queue"
+	"github.com/hookferry/hookferry/core/internal/telemetry"
 	"github.com/hookferry/hookferry/sdk"
 )
 
@@ -41,7 +42,10 @@ type Sink struct {
 	// Plugins guard the plugin processes the sink's components and the
 	// pipeline's transforms run in; empty when all are built-in.
 	Plugins []*PluginGuard
-	Stats   Stats
+	// TraceContext sends traceparent with the sink's requests when
+	// tracing is on (config: trace_context, default true).
+	TraceContext bool
+	Stats        Stats
 }
 
 // Stats counts settled deliveries of one sink.
@@ -67,6 +71,9 @@ type Worker struct {
 	Queue      queue.Queue
 	Sender     Sender
 	Log        *slog.Logger
+	// Trace makes a span per attempt (with transform and send children)
+	// in the event's trace; nil is tracing off.
+	Trace *telemetry.Tracing
 	// Now and Rand are the clock and jitter source; nil means the real ones.
 	Now  func() time.Time
 	Rand func() float64
@@ -136,13 +143,15 @@ func (w *Worker) Handle(ctx context.Context, d queue.Delivery) {
 		} else {
 			alone := w.enterPlugins()
 			start = w.now()
-			v, status, cerr = w.attempt(ctx, ev, d.ID(), gens, func(r func() Result) error {
+			actx, aspan := w.Trace.StartAttempt(ctx, ev, w.Pipeline, s.Name, d.ID().String(), d.Attempt())
+			v, status, cerr = w.attempt(actx, ev, d.ID(), gens, func(r func() Result) error {
 				if s.Breaker == nil {
 					r()
 					return nil
 				}
 				return s.Breaker.Do(ctx, func() { _ = d.InProgress() }, w.holdEvery(), r)
 			})
+			telemetry.EndAttempt(aspan, v, status)
 			down = w.unavailable(cerr, gens)
 			if down == nil && cerr == nil && v.Outcome == sdk.Retry {
 				// An answer read by a plugin (Interpret) that stopped
@@ -270,7 +279,9 @@ const reasonDropped = "dropped by transform"
 // part-way is retried whole: delivery is at least once. err is the
 // component error behind a failed verdict, if any.
 func (w *Worker) attempt(ctx context.Context, ev *sdk.Event, id queue.DeliveryID, gens []uint64, guard func(func() Result) error) (v sdk.Verdict, status int, err error) {
-	msgs, err := w.Process(ctx, ev)
+	tctx, tspan := w.Trace.Start(ctx, telemetry.SpanTransform)
+	msgs, err := w.Process(tctx, ev)
+	telemetry.End(tspan, err)
 	if err != nil {
 		return Classify(nil, fmt.Errorf("transform: %w", err), w.now()), 0, err
 	}
@@ -341,6 +352,16 @@ func (w *Worker) deliver(ctx context.Context, m sdk.Message) (sdk.Verdict, int, 
 			return sdk.Verdict{Outcome: sdk.Retry, Reason: "rate limit wait: " + err.Error()}, 0, nil
 		}
 	}
+	ctx, span := w.Trace.StartSend(ctx, m.Index)
+	v, status, err := w.send(ctx, m)
+	telemetry.EndSend(span, v, status, err)
+	return v, status, err
+}
+
+// send renders and sends one message (or hands it to a Deliverer) and
+// reads the answer.
+func (w *Worker) send(ctx context.Context, m sdk.Message) (sdk.Verdict, int, error) {
+	s := w.Sink
 	if dl, ok := sdk.As[sdk.Deliverer](s.Sink); ok {
 		err := dl.Deliver(ctx, m)
 		return Classify(&sdk.Response{StatusCode: http.StatusOK}, err, w.now()), 0, err
@@ -348,6 +369,12 @@ func (w *Worker) deliver(ctx context.Context, m sdk.Message) (sdk.Verdict, int, 
 	out, err := s.Sink.Render(ctx, m)
 	if err != nil {
 		return Classify(nil, fmt.Errorf("render: %w", err), w.now()), 0, err
+	}
+	if s.TraceContext && w.Trace != nil {
+		if out.Header == nil {
+			out.Header = sdk.Header{}
+		}
+		w.Trace.Inject(ctx, out.Header)
 	}
 	resp, err := w.Sender.Send(ctx, out)
 	status := 0

@@ -118,7 +118,8 @@ func (w *Worker) Run(stop, work context.Context) error {
 func (w *Worker) Handle(ctx context.Context, d queue.Delivery) {
 	s := w.Sink
 	ev := d.Event()
-	log := w.Log.With("pipeline", w.Pipeline, "sink", s.Name, "event_id", ev.ID, "delivery", d.ID().String(), "attempt", d.Attempt())
+	did := d.ID().String()
+	log := w.Log.With("pipeline", w.Pipeline, "sink", s.Name, "event_id", ev.ID, "delivery", did, "attempt", d.Attempt())
 	var (
 		v       sdk.Verdict
 		status  int
@@ -143,7 +144,7 @@ func (w *Worker) Handle(ctx context.Context, d queue.Delivery) {
 		} else {
 			alone := w.enterPlugins()
 			start = w.now()
-			actx, aspan := w.Trace.StartAttempt(ctx, ev, w.Pipeline, s.Name, d.ID().String(), d.Attempt())
+			actx, aspan := w.Trace.StartAttempt(ctx, ev, w.Pipeline, s.Name, did, d.Attempt())
 			v, status, cerr = w.attempt(actx, ev, d.ID(), gens, func(r func() Result) error {
 				if s.Breaker == nil {
 					r()

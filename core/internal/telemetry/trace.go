@@ -131,8 +131,13 @@ func (t *Tracing) StartReceive(ctx context.Context, pipeline string, h sdk.Heade
 		return ctx, noSpan
 	}
 	ctx = t.prop.Extract(ctx, headerCarrier(h))
-	return t.tracer.Start(ctx, SpanReceive, trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(AttrPipeline.String(pipeline)))
+	ctx, span := t.tracer.Start(ctx, SpanReceive, trace.WithSpanKind(trace.SpanKindServer))
+	if span.IsRecording() {
+		// Attributes after the sampling decision (the samplers here do
+		// not read them): the unsampled majority does not build them.
+		span.SetAttributes(AttrPipeline.String(pipeline))
+	}
+	return ctx, span
 }
 
 // EndReceive ends the receive span with the status the sender got.
@@ -148,9 +153,13 @@ func EndReceive(span trace.Span, status int) {
 	span.End()
 }
 
-// Start starts an internal child span (verify, enqueue, transform). Nil-safe.
+// Start starts an internal child span (verify, enqueue, transform).
+// Nil-safe. Under a parent that is not recorded, no child is made: it
+// would not be recorded either (the same trace id gets the same ratio
+// decision, and a parent-based sampler follows the parent), and the
+// unsampled majority of requests should cost as little as possible.
 func (t *Tracing) Start(ctx context.Context, name string) (context.Context, trace.Span) {
-	if t == nil {
+	if t == nil || !trace.SpanFromContext(ctx).IsRecording() {
 		return ctx, noSpan
 	}
 	return t.tracer.Start(ctx, name)
@@ -187,10 +196,13 @@ func (t *Tracing) StartAttempt(ctx context.Context, ev *sdk.Event, pipeline, sin
 		c := traceparentCarrier(ev.TraceParent)
 		ctx = t.prop.Extract(ctx, &c)
 	}
-	return t.tracer.Start(ctx, SpanAttempt, trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithAttributes(AttrPipeline.String(pipeline), AttrSink.String(sink),
+	ctx, span := t.tracer.Start(ctx, SpanAttempt, trace.WithSpanKind(trace.SpanKindConsumer))
+	if span.IsRecording() {
+		span.SetAttributes(AttrPipeline.String(pipeline), AttrSink.String(sink),
 			AttrEventID.String(ev.ID), AttrEventType.String(ev.Type),
-			AttrDeliveryID.String(delivery), AttrAttempt.Int(attempt)))
+			AttrDeliveryID.String(delivery), AttrAttempt.Int(attempt))
+	}
+	return ctx, span
 }
 
 // EndAttempt ends an attempt span with the verdict.
@@ -209,12 +221,16 @@ func EndAttempt(span trace.Span, v sdk.Verdict, status int) {
 
 // StartSend starts the client span of one outbound message (render and
 // request, or a sink's own delivery). Nil-safe.
+//
+// Under an attempt that is not recorded no span is made (see Start): the
+// outbound traceparent then names the attempt, unsampled.
 func (t *Tracing) StartSend(ctx context.Context, index int) (context.Context, trace.Span) {
-	if t == nil {
+	if t == nil || !trace.SpanFromContext(ctx).IsRecording() {
 		return ctx, noSpan
 	}
-	return t.tracer.Start(ctx, SpanSend, trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(attribute.Int("hookferry.message.index", index)))
+	ctx, span := t.tracer.Start(ctx, SpanSend, trace.WithSpanKind(trace.SpanKindClient))
+	span.SetAttributes(attribute.Int("hookferry.message.index", index))
+	return ctx, span
 }
 
 // Inject sets traceparent (and tracestate) on an outbound request's

@@ -8,9 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/hookferry/hookferry/core"
 	"github.com/hookferry/hookferry/internal/corpus"
@@ -106,16 +110,16 @@ func BenchmarkIngressTracing(b *testing.B) {
 
 // BenchmarkIngressTracingInterleaved compares the three settings in one
 // run on a shared, noisy machine: the three engines run side by side and
-// each round (one b.N) posts the same batch to each in turn, in a rotating
+// each round (one b.N) posts the same batch (250 webhooks) to each in turn, in a rotating
 // order, waiting for the batch's deliveries to drain before the next
 // engine's turn. It reports each setting's accepted/s over all rounds and
 // the median per-round cost against off (paired rounds cancel the drift of
 // other load):
 //
-//	go test -run '^$' -bench IngressTracingInterleaved -benchtime 30x ./core/
+//	go test -run '^$' -bench IngressTracingInterleaved -benchtime 150x ./core/
 func BenchmarkIngressTracingInterleaved(b *testing.B) {
 	body := corpus.Read(b, corpus.GitHubPush)
-	const batch = 1000
+	const batch = 250
 	for _, q := range []struct{ name, block string }{
 		{"memory", `queue { backend = "memory" }`},
 		{"jetstream", ``},
@@ -123,8 +127,13 @@ func BenchmarkIngressTracingInterleaved(b *testing.B) {
 		b.Run(q.name, func(b *testing.B) {
 			engines := make([]*core.Engine, len(tracingSettings))
 			dests := make([]*sinkServer, len(tracingSettings))
+			// One client per engine for all rounds: a new one per round
+			// would leave its idle connections open on the server until
+			// they fill its concurrency limit.
+			clients := make([]*fasthttp.Client, len(tracingSettings))
 			for i, tc := range tracingSettings {
 				engines[i], dests[i] = benchEngine(b, q.block, tc.telemetry)
+				clients[i] = &fasthttp.Client{MaxConnsPerHost: 32}
 			}
 			total, cpu := make([]time.Duration, len(engines)), make([]time.Duration, len(engines))
 			ratios, cpuRatios := make([][]float64, len(engines)), make([][]float64, len(engines))
@@ -134,7 +143,7 @@ func BenchmarkIngressTracingInterleaved(b *testing.B) {
 				for k := range engines {
 					i := (round + k) % len(engines)
 					start, startCPU := time.Now(), cpuTime()
-					postAll(b, "http://"+engines[i].Addr()+"/in", body, batch, 32, 202)
+					postWith(b, clients[i], "http://"+engines[i].Addr()+"/in", body, batch, 32)
 					took[i] = time.Since(start)
 					want := int64(batch * (round + 1))
 					for deadline := time.Now().Add(time.Minute); dests[i].n.Load() < want; time.Sleep(time.Millisecond) {
@@ -164,6 +173,35 @@ func BenchmarkIngressTracingInterleaved(b *testing.B) {
 			}
 		})
 	}
+}
+
+// postWith sends n POSTs of body to url from conc goroutines through
+// client and fails on any status but 202.
+func postWith(b *testing.B, client *fasthttp.Client, url string, body []byte, n, conc int) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range conc {
+		wg.Go(func() {
+			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseRequest(req)
+			defer fasthttp.ReleaseResponse(resp)
+			for next.Add(1) <= int64(n) {
+				req.SetRequestURI(url)
+				req.Header.SetMethod("POST")
+				req.Header.SetContentType("application/json")
+				req.SetBody(body)
+				if err := client.DoTimeout(req, resp, 10*time.Second); err != nil {
+					b.Error(err)
+					return
+				}
+				if resp.StatusCode() != http.StatusAccepted {
+					b.Errorf("status %d: %s", resp.StatusCode(), resp.Body())
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func median(xs []float64) float64 {

@@ -114,3 +114,21 @@ pipeline "p" {
 		t.Fatalf("trace_context on=%v off=%v", s[0].TraceContext, s[1].TraceContext)
 	}
 }
+
+func TestTelemetryHeadersLineNeverShown(t *testing.T) {
+	cfg, diags, _ := loadWith(t, `
+telemetry {
+  otlp_endpoint = "https://otel.example.test"
+  headers       = "key-literal-secret"
+}`+pipelineOnly, nil)
+	if !diags.HasErrors() {
+		t.Fatal("a string for headers must fail")
+	}
+	var buf strings.Builder
+	if err := WriteDiagnostics(&buf, cfg.Files, diags, 100, false); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "key-literal-secret") || !strings.Contains(buf.String(), "holds a secret") {
+		t.Fatalf("diagnostics:\n%s", buf.String())
+	}
+}

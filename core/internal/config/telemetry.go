@@ -46,6 +46,7 @@ type rawTelemetry struct {
 	Endpoint    hcl.Expression `hcl:"otlp_endpoint,optional"`
 	Headers     hcl.Expression `hcl:"headers,optional"`
 	SampleRatio hcl.Expression `hcl:"sample_ratio,optional"`
+	ParentBased hcl.Expression `hcl:"parent_based,optional"`
 	ServiceName hcl.Expression `hcl:"service_name,optional"`
 }
 
@@ -56,8 +57,8 @@ func (l *loader) telemetries() hcl.Diagnostics {
 	t := &l.cfg.Telemetry
 	t.SampleRatio, t.ParentBased, t.ServiceName = 1, true, DefaultServiceName
 	var (
-		block                       *hcl.Block
-		endpointSet, ratioSet, hdrs bool
+		block                                  *hcl.Block
+		endpointSet, ratioSet, parentSet, hdrs bool
 	)
 	l.parsed.blocks(blockTelemetry, func(pf *parsedFile, b *hcl.Block) {
 		if d := single(&l.telemetry, b); d != nil {
@@ -86,6 +87,9 @@ func (l *loader) telemetries() hcl.Diagnostics {
 			}
 			t.SampleRatio = f
 		}
+		if v, ok := eval(rt.ParentBased, pf.ectx, cty.Bool, &diags); ok {
+			parentSet, t.ParentBased = true, v.True()
+		}
 		l.secrets.addAttribute(b.Body, "headers")
 		if v, ok := eval(rt.Headers, pf.ectx, cty.Map(cty.String), &diags); ok {
 			hdrs = true
@@ -96,7 +100,11 @@ func (l *loader) telemetries() hcl.Diagnostics {
 		}
 		evalString(rt.ServiceName, pf.ectx, &t.ServiceName, &diags)
 	})
+	pb := t.ParentBased
 	d, disabled := l.telemetryEnv(t, endpointSet, ratioSet, hdrs)
+	if parentSet && !disabled {
+		t.ParentBased = pb
+	}
 	diags = append(diags, d...)
 	if block != nil && t.Endpoint == "" && !disabled && !diags.HasErrors() {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "telemetry block without an endpoint",
@@ -115,7 +123,10 @@ func (l *loader) telemetryEnv(t *Telemetry, endpointSet, ratioSet, headersSet bo
 		if l.parsed.lookupEnv == nil {
 			return ""
 		}
-		v, _ := l.parsed.lookupEnv(name)
+		v, ok := l.parsed.lookupEnv(name)
+		if !ok {
+			return ""
+		}
 		return strings.TrimSpace(v)
 	}
 	bad := func(name, detail string) {

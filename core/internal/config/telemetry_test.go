@@ -40,6 +40,7 @@ pipeline "p" {
 		{"env: grpc protocol refused", ``, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "http://c:4317/v1/traces", 1, true, []string{"00: Invalid environment variable OTEL_EXPORTER_OTLP_PROTOCOL"}},
 		{"env: the block wins", "telemetry {\n  otlp_endpoint = \"http://block:4318\"\n  sample_ratio = 0.3\n}", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://env:4318", "OTEL_TRACES_SAMPLER_ARG": "0.9"}, "http://block:4318/v1/traces", 0.3, true, nil},
 		{"env: block endpoint, env ratio", "telemetry {\n  otlp_endpoint = \"http://block:4318\"\n}", map[string]string{"OTEL_TRACES_SAMPLER_ARG": "0.9"}, "http://block:4318/v1/traces", 0.9, true, nil},
+		{"block: parent_based = false", "telemetry {\n  otlp_endpoint = \"http://c:4318\"\n  parent_based = false\n}", map[string]string{"OTEL_TRACES_SAMPLER": "parentbased_always_on"}, "http://c:4318/v1/traces", 1, false, nil},
 		{"env: SDK disabled beats the block", "telemetry {\n  otlp_endpoint = \"http://block:4318\"\n}", map[string]string{"OTEL_SDK_DISABLED": "true"}, "", 0, false, nil},
 		{"env: exporter none", ``, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_TRACES_EXPORTER": "none"}, "", 0, false, nil},
 	}

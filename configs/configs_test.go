@@ -17,9 +17,13 @@ import (
 
 // fakeEnv gives every variable a plausible value, so an example validates
 // without real secrets: URLs for *_URL, a well-formed whsec_ key for the
-// Standard Webhooks secret, a token otherwise.
+// Standard Webhooks secret, a token otherwise. The OpenTelemetry variables
+// (OTEL_*, read by every load) are unset: tracing stays off, as in a shell
+// that does not configure it.
 func fakeEnv(name string) (string, bool) {
 	switch {
+	case strings.HasPrefix(name, "OTEL_"):
+		return "", false
 	case strings.HasSuffix(name, "_URL"):
 		return "https://example.test/" + strings.ToLower(name), true
 	case name == "STANDARD_WEBHOOKS_SECRET", strings.HasSuffix(name, "_SIGNING_SECRET"):

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/hookferry/hookferry/core/internal/admin"
 	"github.com/hookferry/hookferry/core/internal/catalog"
@@ -52,6 +53,10 @@ type Options struct {
 	// DisableMetrics builds no metrics and serves no /metrics (benchmarks
 	// measure what metrics cost against it).
 	DisableMetrics bool
+	// TraceExporter, when set, receives the spans instead of the OTLP
+	// exporter the telemetry block names (tests); tracing stays off
+	// unless the configuration turns it on.
+	TraceExporter sdktrace.SpanExporter
 }
 
 // ConfigError carries every configuration problem found, with the files
@@ -97,6 +102,7 @@ type Engine struct {
 	ready     atomic.Bool
 	tap       tap.Hub
 	metrics   *telemetry.Metrics // nil with Options.DisableMetrics
+	trace     *telemetry.Tracing
 
 	warnings hcl.Diagnostics
 
@@ -219,6 +225,9 @@ func (e *Engine) Start(ctx context.Context) error {
 		if err := prepareDataDir(e.opts.DataDir, e.cfg.Queue.Backend != config.BackendMemory && e.cfg.Queue.URL == ""); err != nil {
 			return err
 		}
+	}
+	if err := e.startTracing(ctx); err != nil {
+		return err
 	}
 	q, err := e.openQueue(ctx)
 	if err != nil {
@@ -400,6 +409,7 @@ func (e *Engine) Close(ctx context.Context) error {
 }
 
 func (e *Engine) closeComponents(ctx context.Context) {
+	e.stopTracing(ctx)
 	e.catalog.Close(ctx)
 }
 

@@ -312,11 +312,11 @@ func (e *Engine) refuse(res ReloadResult, diags hcl.Diagnostics) ReloadResult {
 func (e *Engine) declare(ctx context.Context, cfg *config.Config, pipelines []*pipeline.Pipeline, workers []*delivery.Worker) (map[string]ingress.Endpoint, error) {
 	routes := map[string]ingress.Endpoint{}
 	for _, p := range pipelines {
-		p.Queue = e.queue
+		p.Queue, p.Trace = e.queue, e.trace
 		var consumers []queue.Consumer
 		for _, w := range workers {
 			if w.Pipeline == p.Name {
-				w.Queue = e.queue
+				w.Queue, w.Trace = e.queue, e.trace
 				consumers = append(consumers, w.Consumer())
 			}
 		}

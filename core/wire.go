@@ -54,7 +54,7 @@ func (e *Engine) build(ctx context.Context, pc *config.Pipeline) (*pipeline.Pipe
 	for _, sc := range pc.Sinks {
 		sinkPlugins = nil
 		s := &delivery.Sink{
-			Name: sc.Name, Type: sc.Type, Concurrency: sc.Concurrency, Ordered: sc.Ordered,
+			Name: sc.Name, Type: sc.Type, Concurrency: sc.Concurrency, Ordered: sc.Ordered, TraceContext: sc.TraceContext,
 			Transforms: transforms(sc.Transforms),
 			Policy:     delivery.Policy{MaxAttempts: sc.Retry.MaxAttempts, Initial: sc.Retry.Initial, Max: sc.Retry.Max},
 		}

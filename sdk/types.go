@@ -86,6 +86,10 @@ type Event struct {
 	Header      Header `json:"header,omitempty"`
 	ContentType string `json:"content_type,omitempty"`
 	Body        []byte `json:"body"`
+	// TraceParent is the W3C traceparent of the span that received the
+	// event, set by the host when tracing is on: delivery attempts join
+	// that trace. Hosts only; plugins do not receive it.
+	TraceParent string `json:"traceparent,omitempty"`
 }
 
 // Message is what flows from transforms to a sink: a body plus the event it

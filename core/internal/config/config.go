@@ -31,6 +31,7 @@ type Config struct {
 	Queue     Queue
 	Egress    Egress
 	Admin     Admin
+	Telemetry Telemetry
 	Plugins   []PluginDecl
 	Pipelines []*Pipeline
 	// Files holds every file read, for rendering diagnostics with

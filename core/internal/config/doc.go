@@ -3,7 +3,8 @@
 //
 // Parse reads and parses each file once and splits its top level by block
 // kind; each kind has its own file here and decodes only its own blocks:
-// server.go, queue.go, egress.go, admin.go, plugin.go (read first, so the
+// server.go, queue.go, egress.go, admin.go, telemetry.go (which also reads
+// the standard OTEL_* variables through the env lookup), plugin.go (read first, so the
 // plugins' components are known), pipeline.go, source.go, transform.go and
 // sink.go. load.go ties them together; the checks that need the whole
 // configuration (sink URLs against the egress policy, the admin listener

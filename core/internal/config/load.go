@@ -15,8 +15,8 @@ import (
 
 // Parsed is a configuration read from disk and parsed, each file once. The
 // top level of every file is split into its blocks by kind; the decoder of
-// each kind (server.go, queue.go, egress.go, admin.go, plugin.go,
-// pipeline.go) evaluates its own blocks. Nothing is evaluated by Parse, so
+// each kind (server.go, queue.go, egress.go, admin.go, telemetry.go,
+// plugin.go, pipeline.go) evaluates its own blocks. Nothing is evaluated by Parse, so
 // a caller that needs one kind (the plugins, the admin address) reads only
 // that kind and needs no other block's secrets.
 type Parsed struct {
@@ -42,12 +42,13 @@ type parsedFile struct {
 
 // Top-level block kinds.
 const (
-	blockServer   = "server"
-	blockQueue    = "queue"
-	blockEgress   = "egress"
-	blockAdmin    = "admin"
-	blockPlugin   = "plugin"
-	blockPipeline = "pipeline"
+	blockServer    = "server"
+	blockQueue     = "queue"
+	blockEgress    = "egress"
+	blockAdmin     = "admin"
+	blockTelemetry = "telemetry"
+	blockPlugin    = "plugin"
+	blockPipeline  = "pipeline"
 )
 
 var topSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
@@ -55,6 +56,7 @@ var topSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: blockQueue},
 	{Type: blockEgress},
 	{Type: blockAdmin},
+	{Type: blockTelemetry},
 	{Type: blockPlugin, LabelNames: []string{"name"}},
 	{Type: blockPipeline, LabelNames: []string{"name"}},
 }}
@@ -132,6 +134,7 @@ func (p *Parsed) Load(opts Options) (*Config, hcl.Diagnostics) {
 	diags = append(diags, l.queues()...)
 	diags = append(diags, l.egresses()...)
 	diags = append(diags, l.admins()...)
+	diags = append(diags, l.telemetries()...)
 	diags = append(diags, l.pipelines()...)
 	diags = append(diags, l.finish(diags.HasErrors())...)
 	cfg.secrets = l.secrets
@@ -186,7 +189,7 @@ type loader struct {
 	parsed  *Parsed
 	secrets secretLines
 
-	server, queue, egress, admin *hcl.Block
+	server, queue, egress, admin, telemetry *hcl.Block
 
 	pipelineNames map[string]*Pipeline
 	paths         map[string]*Source

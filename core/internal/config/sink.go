@@ -39,6 +39,10 @@ type Sink struct {
 	// Ordered delivers one at a time in arrival order (Concurrency is 1).
 	Ordered bool
 	Breaker Breaker
+	// TraceContext sends the W3C traceparent with the sink's requests
+	// when tracing is on (trace_context = false opts out: a destination
+	// that rejects unknown headers, or one that must not learn trace ids).
+	TraceContext bool
 }
 
 // Retry is a sink's retry policy.
@@ -63,6 +67,7 @@ type rawSink struct {
 	Concurrency hcl.Expression  `hcl:"concurrency,optional"`
 	RateLimit   hcl.Expression  `hcl:"rate_limit,optional"`
 	Ordered     hcl.Expression  `hcl:"ordered,optional"`
+	TraceCtx    hcl.Expression  `hcl:"trace_context,optional"`
 	Remain      hcl.Body        `hcl:",remain"`
 	DefRange    hcl.Range       `hcl:",def_range"`
 	TypeRange   hcl.Range       `hcl:",type_range"`
@@ -95,10 +100,11 @@ func (l *loader) sink(p *Pipeline, base string, rs *rawSink, ectx *hcl.EvalConte
 	c, d := l.component(sdk.KindSink, rs.Type, rs.Name, p.Name, base, rs.Remain, rs.DefRange, rs.TypeRange, ectx)
 	diags = append(diags, d...)
 	s := &Sink{
-		Name:        rs.Name,
-		Concurrency: DefaultSinkConcurrency,
-		Retry:       Retry{MaxAttempts: DefaultMaxAttempts, Initial: DefaultRetryInitial, Max: DefaultRetryMax},
-		Breaker:     Breaker{Failures: DefaultBreakerFailures, Cooldown: DefaultBreakerCooldown},
+		Name:         rs.Name,
+		Concurrency:  DefaultSinkConcurrency,
+		Retry:        Retry{MaxAttempts: DefaultMaxAttempts, Initial: DefaultRetryInitial, Max: DefaultRetryMax},
+		Breaker:      Breaker{Failures: DefaultBreakerFailures, Cooldown: DefaultBreakerCooldown},
+		TraceContext: true,
 	}
 	concurrencySet := evalInt(rs.Concurrency, ectx, &s.Concurrency, 1, &diags)
 	if v, ok := eval(rs.RateLimit, ectx, cty.Number, &diags); ok {
@@ -111,6 +117,9 @@ func (l *loader) sink(p *Pipeline, base string, rs *rawSink, ectx *hcl.EvalConte
 	}
 	if v, ok := eval(rs.Ordered, ectx, cty.Bool, &diags); ok {
 		s.Ordered = v.True()
+	}
+	if v, ok := eval(rs.TraceCtx, ectx, cty.Bool, &diags); ok {
+		s.TraceContext = v.True()
 	}
 	if s.Ordered {
 		if concurrencySet && s.Concurrency > 1 {

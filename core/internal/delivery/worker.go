@@ -44,7 +44,10 @@ type Sink struct {
 	// Plugins guard the plugin processes the sink's components and the
 	// pipeline's transforms run in; empty when all are built-in.
 	Plugins []*PluginGuard
-	Stats   Stats
+	// TraceContext sends traceparent with the sink's requests when
+	// tracing is on (config: trace_context, default true).
+	TraceContext bool
+	Stats        Stats
 }
 
 // Stats counts settled deliveries of one sink.
@@ -79,6 +82,9 @@ type Worker struct {
 	PluginWait time.Duration
 	// Metrics counts transforms, attempts and outcomes; nil counts nothing.
 	Metrics *telemetry.Sink
+	// Trace makes a span per attempt (with transform and send children)
+	// in the event's trace; nil is tracing off.
+	Trace *telemetry.Tracing
 }
 
 func (w *Worker) now() time.Time {
@@ -134,7 +140,8 @@ var errNotAttempted = errors.New("not attempted: shutting down")
 func (w *Worker) handle(wait, ctx context.Context, d queue.Delivery) {
 	s := w.Sink
 	ev := d.Event()
-	log := w.Log.With("pipeline", w.Pipeline, "sink", s.Name, "event_id", ev.ID, "delivery", d.ID().String(), "attempt", d.Attempt())
+	did := d.ID().String()
+	log := w.Log.With("pipeline", w.Pipeline, "sink", s.Name, "event_id", ev.ID, "delivery", did, "attempt", d.Attempt())
 	// The lease is renewed for as long as the delivery is held here, so
 	// an attempt longer than the queue's ack wait is not handed out twice.
 	defer w.keepLease(d)()
@@ -165,13 +172,15 @@ func (w *Worker) handle(wait, ctx context.Context, d queue.Delivery) {
 			}
 		} else {
 			alone := w.enterPlugins()
-			v, status, t, cerr = w.attempt(wait, ctx, ev, d.ID(), gens, func(r func() Result) error {
+			actx, aspan := w.Trace.StartAttempt(ctx, ev, w.Pipeline, s.Name, did, d.Attempt())
+			v, status, t, cerr = w.attempt(wait, actx, ev, d.ID(), gens, func(r func() Result) error {
 				if s.Breaker == nil {
 					r()
 					return nil
 				}
 				return s.Breaker.Do(wait, nil, 0, r)
 			})
+			telemetry.EndAttempt(aspan, v, status)
 			if errors.Is(cerr, errNotAttempted) {
 				w.leavePlugins(alone, false)
 				_ = d.Nak(0)
@@ -325,7 +334,9 @@ type tried struct {
 // wait ended while waiting.
 func (w *Worker) attempt(wait, ctx context.Context, ev *sdk.Event, id queue.DeliveryID, gens []uint64, guard func(func() Result) error) (v sdk.Verdict, status int, t tried, err error) {
 	t0 := w.now()
-	msgs, err := w.processWaiting(wait, ctx, ev)
+	tctx, tspan := w.Trace.Start(ctx, telemetry.SpanTransform)
+	msgs, err := w.processWaiting(wait, tctx, ev)
+	telemetry.End(tspan, err)
 	if errors.Is(err, errNotAttempted) {
 		return v, 0, t, err
 	}
@@ -479,6 +490,16 @@ func (w *Worker) deliver(wait, ctx context.Context, m sdk.Message, t *tried) (sd
 		t.at = begin
 	}
 	defer func() { t.spent += w.now().Sub(begin) }()
+	ctx, span := w.Trace.StartSend(ctx, m.Index)
+	v, status, err := w.send(ctx, m)
+	telemetry.EndSend(span, v, status, err)
+	return v, status, err
+}
+
+// send renders and sends one message (or hands it to a Deliverer) and
+// reads the answer.
+func (w *Worker) send(ctx context.Context, m sdk.Message) (sdk.Verdict, int, error) {
+	s := w.Sink
 	if dl, ok := sdk.As[sdk.Deliverer](s.Sink); ok {
 		t0 := w.now()
 		err := dl.Deliver(ctx, m)
@@ -488,6 +509,12 @@ func (w *Worker) deliver(wait, ctx context.Context, m sdk.Message, t *tried) (sd
 	out, err := s.Sink.Render(ctx, m)
 	if err != nil {
 		return Classify(nil, fmt.Errorf("render: %w", err), w.now()), 0, err
+	}
+	if s.TraceContext && w.Trace != nil {
+		if out.Header == nil {
+			out.Header = sdk.Header{}
+		}
+		w.Trace.Inject(ctx, out.Header)
 	}
 	t0 := w.now()
 	resp, err := w.Sender.Send(ctx, out)

@@ -29,6 +29,8 @@ type Pipeline struct {
 	// Tap, when set, sees every event stored (not duplicates): the live
 	// tail. It must not block.
 	Tap func(*sdk.Event)
+	// Trace makes the receive span of each request; nil is tracing off.
+	Trace *telemetry.Tracing
 
 	// Filtered counts verified events answered 200 and not stored because
 	// their type matched no pattern of Events.
@@ -57,9 +59,15 @@ type accepted struct {
 }
 
 // Serve is the ingress side: the source checks the request; an event is
-// stored before the sender gets its 2xx.
-func (p *Pipeline) Serve(ctx context.Context, req *sdk.Request) *sdk.Response {
-	rec, err := p.Source.Receive(ctx, req)
+// stored before the sender gets its 2xx. With tracing on, one span covers
+// the request (the child of an inbound traceparent), with verify and
+// enqueue as its children, and the event stores its traceparent.
+func (p *Pipeline) Serve(ctx context.Context, req *sdk.Request) (resp *sdk.Response) {
+	ctx, span := p.Trace.StartReceive(ctx, p.Name, req.Header)
+	defer func() { telemetry.EndReceive(span, resp.StatusCode) }()
+	vctx, vspan := p.Trace.Start(ctx, telemetry.SpanVerify)
+	rec, err := p.Source.Receive(vctx, req)
+	telemetry.End(vspan, err)
 	if err != nil {
 		var rej *sdk.RejectError
 		if errors.As(err, &rej) {
@@ -93,7 +101,16 @@ func (p *Pipeline) Serve(ctx context.Context, req *sdk.Request) *sdk.Response {
 	if ev.ReceivedAt.IsZero() {
 		ev.ReceivedAt = req.ReceivedAt
 	}
-	dup, err := p.Queue.Publish(ctx, ev)
+	if span.IsRecording() {
+		span.SetAttributes(telemetry.AttrEventID.String(ev.ID), telemetry.AttrEventType.String(ev.Type))
+	}
+	ev.TraceParent = p.Trace.TraceParent(ctx)
+	qctx, qspan := p.Trace.Start(ctx, telemetry.SpanEnqueue)
+	dup, err := p.Queue.Publish(qctx, ev)
+	telemetry.End(qspan, err)
+	if dup {
+		span.SetAttributes(telemetry.AttrDuplicate.Bool(true))
+	}
 	if err != nil {
 		p.Log.Error("event not stored; sender told to retry", "pipeline", p.Name, "event_id", ev.ID, "error", err)
 		p.Metrics.Count(telemetry.Unavailable)

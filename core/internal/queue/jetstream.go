@@ -38,6 +38,7 @@ const (
 	hdrReceived    = "Hb-Received"
 	hdrContentType = "Hb-Content-Type"
 	hdrHeader      = "Hb-Header"
+	hdrTraceParent = "Hb-Traceparent"
 	hdrSeq         = "Hb-Seq" // on replays: the original event's sequence
 )
 
@@ -352,13 +353,16 @@ func eventMsg(subject string, ev *sdk.Event) *nats.Msg {
 		b, _ := json.Marshal(ev.Header)
 		msg.Header.Set(hdrHeader, string(b))
 	}
+	if ev.TraceParent != "" {
+		msg.Header.Set(hdrTraceParent, ev.TraceParent)
+	}
 	return msg
 }
 
 func eventFrom(h nats.Header, data []byte) *sdk.Event {
 	ev := &sdk.Event{
 		ID: h.Get(hdrID), Type: h.Get(hdrType), Source: h.Get(hdrSource), Pipeline: h.Get(hdrPipeline),
-		ContentType: h.Get(hdrContentType), Body: data,
+		ContentType: h.Get(hdrContentType), Body: data, TraceParent: h.Get(hdrTraceParent),
 	}
 	ev.ReceivedAt, _ = time.Parse(time.RFC3339Nano, h.Get(hdrReceived))
 	if s := h.Get(hdrHeader); s != "" {

@@ -1,0 +1,77 @@
+package telemetry
+
+import (
+	"context"
+	"testing"
+
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/hookferry/hookferry/sdk"
+)
+
+func TestNilTracingIsOffAndCostsNoHeaders(t *testing.T) {
+	var tr *Tracing
+	ctx := context.Background()
+	h := sdk.Header{"traceparent": {"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}}
+	rctx, span := tr.StartReceive(ctx, "p", h)
+	if rctx != ctx || span.IsRecording() || span.SpanContext().IsValid() {
+		t.Fatal("a nil Tracing made a span")
+	}
+	EndReceive(span, 500)
+	if tp := tr.TraceParent(rctx); tp != "" {
+		t.Fatalf("traceparent %q", tp)
+	}
+	out := sdk.Header{}
+	tr.Inject(rctx, out)
+	if len(out) != 0 {
+		t.Fatalf("headers %v", out)
+	}
+	if err := tr.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStoredTraceparentParentsTheAttempt(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tr, err := NewTracing(context.Background(), TraceOptions{Exporter: exp, SampleRatio: 1, ParentBased: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, recv := tr.StartReceive(context.Background(), "p", sdk.Header{})
+	ev := &sdk.Event{ID: "e1", TraceParent: tr.TraceParent(ctx)}
+	EndReceive(recv, 202)
+	actx, att := tr.StartAttempt(context.Background(), ev, "p", "s", "p/s/1", 2)
+	out := sdk.Header{}
+	tr.Inject(actx, out)
+	EndAttempt(att, sdk.Verdict{Outcome: sdk.Retry, Reason: "HTTP 503"}, 503)
+	if err := tr.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	spans := exp.GetSpans()
+	if len(spans) != 2 {
+		t.Fatalf("%d spans", len(spans))
+	}
+	r, a := spans[0], spans[1]
+	if a.Parent.SpanID() != r.SpanContext.SpanID() || a.SpanContext.TraceID() != r.SpanContext.TraceID() {
+		t.Fatal("attempt is not the receive span's child")
+	}
+	if a.Status.Description != "HTTP 503" || out.Get("traceparent") != "00-"+a.SpanContext.TraceID().String()+"-"+a.SpanContext.SpanID().String()+"-01" {
+		t.Fatalf("status %+v traceparent %q", a.Status, out.Get("traceparent"))
+	}
+	if err := tr.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMalformedTraceparentStartsANewTrace(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tr, _ := NewTracing(context.Background(), TraceOptions{Exporter: exp, SampleRatio: 1, ParentBased: true})
+	for _, bad := range []string{"garbage", "00-00000000000000000000000000000000-b7ad6b7169203331-01", "ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"} {
+		_, s := tr.StartReceive(context.Background(), "p", sdk.Header{"traceparent": {bad}})
+		if s.SpanContext().TraceID().String() == "0af7651916cd43dd8448eb211c80319c" || !s.SpanContext().IsValid() {
+			t.Fatalf("%q: span context %v", bad, s.SpanContext())
+		}
+		s.End()
+	}
+	_ = tr.Shutdown(context.Background())
+}

@@ -21,25 +21,25 @@ import (
 
 // Names in the JetStream account.
 const (
-	StreamEvents     = "HB_EVENTS"
-	StreamDead       = "HB_DEAD"
-	BucketDeliveries = "HB_DELIVERIES"
-	subjEvents       = "hb.events."
-	subjReplay       = "hb.replay."
-	subjDead         = "hb.dead."
+	StreamEvents     = "HOOKFERRY_EVENTS"
+	StreamDead       = "HOOKFERRY_DEAD"
+	BucketDeliveries = "HOOKFERRY_DELIVERIES"
+	subjEvents       = "hookferry.events."
+	subjReplay       = "hookferry.replay."
+	subjDead         = "hookferry.dead."
 )
 
 // Message headers carrying the event's metadata (the body is the data).
 const (
-	hdrID          = "Hb-Id"
-	hdrType        = "Hb-Type"
-	hdrSource      = "Hb-Source"
-	hdrPipeline    = "Hb-Pipeline"
-	hdrReceived    = "Hb-Received"
-	hdrContentType = "Hb-Content-Type"
-	hdrHeader      = "Hb-Header"
-	hdrTraceParent = "Hb-Traceparent"
-	hdrSeq         = "Hb-Seq" // on replays: the original event's sequence
+	hdrID          = "Hf-Id"
+	hdrType        = "Hf-Type"
+	hdrSource      = "Hf-Source"
+	hdrPipeline    = "Hf-Pipeline"
+	hdrReceived    = "Hf-Received"
+	hdrContentType = "Hf-Content-Type"
+	hdrHeader      = "Hf-Header"
+	hdrTraceParent = "Hf-Traceparent"
+	hdrSeq         = "Hf-Seq" // on replays: the original event's sequence
 )
 
 // Defaults of the JetStream queue.

@@ -115,6 +115,17 @@ func (w *Worker) pluginWait() time.Duration {
 	return DefaultPluginWait
 }
 
+// restartedMeanwhile reports whether a plugin of the sink is known to have
+// stopped, or has moved on to another process, since gens was read.
+func (w *Worker) restartedMeanwhile(gens []uint64) bool {
+	for i, g := range w.Sink.Plugins {
+		if g.knownDead(gens[i]) || g.Plugin.Generation() != gens[i] {
+			return true
+		}
+	}
+	return false
+}
+
 // enterPlugins admits the attempt into every plugin of the sink; alone
 // lists those where it is the only call (they are recovering).
 func (w *Worker) enterPlugins() (alone []*PluginGuard) {

@@ -170,8 +170,12 @@ func (w *Worker) handle(wait, ctx context.Context, d queue.Delivery) {
 					down = g
 				}
 			}
+		} else if alone := w.enterPlugins(); w.restartedMeanwhile(gens) {
+			// A process stopped while this delivery waited to enter (to
+			// be alone in a recovering plugin): not its doing. Look again.
+			w.leavePlugins(alone, false)
+			continue
 		} else {
-			alone := w.enterPlugins()
 			actx, aspan := w.Trace.StartAttempt(ctx, ev, w.Pipeline, s.Name, did, d.Attempt())
 			v, status, t, cerr = w.attempt(wait, actx, ev, d.ID(), gens, func(r func() Result) error {
 				if s.Breaker == nil {

@@ -14,8 +14,8 @@
 config = "alertmanager-to-slack.hcl"
 
 env = {
-  ALERTMANAGER_TOKEN    = "test-alertmanager-token-not-real"
-  SLACK_WEBHOOK_URL     = "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"
+  ALERTMANAGER_TOKEN = "test-alertmanager-token-not-real"
+  SLACK_WEBHOOK_URL  = "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"
 }
 
 case "a firing group lists every alert" {

@@ -197,3 +197,12 @@ func TestFmtUnknownFlagIsAnError(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestExampleConfigsAreFormatted: every shipped configuration and test
+// file is in the canonical format `hookferry fmt` writes.
+func TestExampleConfigsAreFormatted(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"fmt", "-check", "-recursive", "../../configs"}, &out, &errOut, noEnv); code != 0 {
+		t.Fatalf("hookferry fmt -check: exit %d; run `hookferry fmt -recursive configs`:\n%s%s", code, out.String(), errOut.String())
+	}
+}

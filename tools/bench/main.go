@@ -135,14 +135,17 @@ func run(ctx context.Context, o options) error {
 		if !slices.Contains(ourModes, base) && !slices.Contains(refModes, m) || v != "" && !slices.Contains(variants, v) {
 			return fmt.Errorf("unknown mode %q (have %s, %s, and MODE+%s)", m, strings.Join(refModes, ","), strings.Join(ourModes, ","), strings.Join(variants, "|"))
 		}
-		modes = append(modes, m)
+		set := []string{m}
 		if o.telemetry && v == "" && slices.Contains(ourModes, m) {
 			for _, v := range variants {
-				modes = append(modes, m+"+"+v)
+				set = append(set, m+"+"+v)
 			}
 		}
-		if o.base != "" && slices.Contains(ourModes, m) {
-			modes = append(modes, "base/"+m)
+		for _, m := range set {
+			modes = append(modes, m)
+			if o.base != "" && slices.Contains(ourModes, base) {
+				modes = append(modes, "base/"+m)
+			}
 		}
 	}
 	results := map[string][]sample{}

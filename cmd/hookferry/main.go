@@ -102,6 +102,8 @@ written in HCL.`,
 			LookupEnv:  lookupEnv,
 			PluginDirs: g.dirs(lookupEnv),
 			Reattach:   reattach,
+			// A developer switch for tools/bench -telemetry (profile.go).
+			DisableMetrics: metricsDisabled(lookupEnv),
 		}, nil
 	}
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 )
 
 // startProfiling is for developers measuring the binary under load
@@ -38,4 +39,14 @@ func startProfiling(lookupEnv func(string) (string, bool)) (stop func()) {
 			s()
 		}
 	}
+}
+
+// metricsDisabled is the other developer switch: HOOKFERRY_DISABLE_METRICS=1
+// builds no metrics and serves no /metrics (core.Options.DisableMetrics),
+// so that tools/bench -telemetry can measure what metrics cost against
+// a binary with them off. Not a configuration setting: operators keep
+// metrics (they cost within the noise, docs/operations.md).
+func metricsDisabled(lookupEnv func(string) (string, bool)) bool {
+	v, _ := lookupEnv("HOOKFERRY_DISABLE_METRICS")
+	return v == "1" || strings.EqualFold(v, "true")
 }

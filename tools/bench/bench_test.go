@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,6 +75,65 @@ func TestSmokePrintsEveryColumn(t *testing.T) {
 	for _, r := range []string{"interval-js delivered / forward delivered", "interval acked / bare acked", "interval-js delivered/acked", "interval-js delivered / base"} {
 		if !strings.Contains(text, r) {
 			t.Errorf("ratio %q missing", r)
+		}
+	}
+}
+
+// TestSmokeTelemetryVariantsExportAndPrintCost runs -telemetry briefly:
+// every variant measured, the traced ones really exporting to the OTLP
+// sink (ratio 0.1 sends spans, ratio 0 sends none) and each variant's
+// cost printed against metrics and tracing off.
+func TestSmokeTelemetryVariantsExportAndPrintCost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs hookferry")
+	}
+	bin := filepath.Join(t.TempDir(), "hookferry")
+	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "github.com/hookferry/hookferry/cmd/hookferry")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building hookferry: %v\n%s", err, out)
+	}
+	body, err := os.ReadFile(defaultBody())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, log bytes.Buffer
+	o := options{bin: bin, body: body, modes: []string{"memory"}, telemetry: true,
+		rounds: 1, n: 300, conc: 16, open: 0, drain: time.Minute, out: &out, errOut: &log}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := run(ctx, o); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	text := out.String()
+	t.Log("\n" + text)
+	costs := map[string]float64{}
+	for line := range strings.Lines(text) {
+		f := strings.Fields(line)
+		if len(f) > 1 && f[1] == "closed" && strings.HasPrefix(f[0], "memory") {
+			if errs := f[len(f)-1]; errs != "0" {
+				t.Errorf("%s: %s errors", f[0], errs)
+			}
+		}
+		if i := strings.Index(line, "spans/event "); i >= 0 && strings.Contains(line, "acked ") {
+			var v float64
+			if _, err := fmt.Sscanf(line[i:], "spans/event %g", &v); err != nil {
+				t.Fatalf("%q: %v", line, err)
+			}
+			costs[strings.TrimSpace(line[:strings.Index(line, ")")+1])] = v
+		}
+	}
+	want := map[string]func(float64) bool{
+		"memory (metrics on)":            func(v float64) bool { return v == 0 },
+		"memory (tracing 0)":             func(v float64) bool { return v == 0 },
+		"memory (tracing 0.1)":           func(v float64) bool { return v > 0 && v < 6 },
+		"memory (metrics + tracing 0.1)": func(v float64) bool { return v > 0 && v < 6 },
+	}
+	for name, ok := range want {
+		v, found := costs[name]
+		if !found {
+			t.Errorf("no cost line for %q", name)
+		} else if !ok(v) {
+			t.Errorf("%s: %g spans per event exported", name, v)
 		}
 	}
 }

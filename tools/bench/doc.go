@@ -12,11 +12,22 @@
 //	always-js    hookferry, JetStream sync "always", the JS mapping
 //	memory-js    hookferry, memory queue, the JS mapping
 //	interval     hookferry, JetStream sync "interval", no transform
+//	memory       hookferry, memory queue, no transform
 //
 // With -base OLD_BINARY every hookferry mode also runs from that binary
 // (named base/<mode>), in the same rounds: a change's before and after.
 // -env and -base-env add KEY=VALUE to each side's environment, so -base
 // set to the same binary compares settings (GOMEMLIMIT, GOGC).
+//
+// With -telemetry every hookferry mode also runs with metrics and tracing
+// off (MODE+off, through the developer variable HOOKFERRY_DISABLE_METRICS),
+// tracing at sample_ratio 0 and 0.1 (MODE+trace0, MODE+trace0.1, metrics
+// off) and both on (MODE+all); the plain MODE is the default, metrics on.
+// Traces go over OTLP/HTTP to a loopback sink that decodes and discards
+// them. The report ends with each variant's acked/s and CPU per event
+// against MODE+off (issue 11's target: acked ≥ 0.95):
+//
+//	go run ./tools/bench -bin /tmp/hookferry -telemetry -modes memory-js,memory,interval-js,interval -open 0
 //
 // Each mode runs two phases. closed: -c senders post -n requests as fast
 // as they are answered (saturation). open: requests at a fixed rate (-rate,

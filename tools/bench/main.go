@@ -23,7 +23,7 @@ import (
 
 // ourModes run the hookferry binary; refModes are the reference servers.
 var (
-	ourModes = []string{"interval-js", "always-js", "memory-js", "interval"}
+	ourModes = []string{"interval-js", "always-js", "memory-js", "interval", "memory"}
 	refModes = []string{"bare", "forward"}
 )
 
@@ -40,6 +40,7 @@ type options struct {
 	env         []string      // extra environment for hookferry (GOMEMLIMIT, GOGC...)
 	baseEnv     []string      // the same for the base/ modes
 	profileDir  string
+	telemetry   bool // also run each hookferry mode as its telemetry variants (telemetry.go)
 	out, errOut io.Writer
 }
 
@@ -58,6 +59,7 @@ func main() {
 	flag.Float64Var(&o.rate, "rate", 0, "open-loop requests/s (0: half of the mode's closed-loop acked/s in the same round)")
 	flag.DurationVar(&o.open, "open", 10*time.Second, "open-loop phase length (0 skips it)")
 	flag.DurationVar(&o.drain, "drain", 2*time.Minute, "longest wait for delivery to catch up after a phase")
+	flag.BoolVar(&o.telemetry, "telemetry", false, "also run each hookferry mode with metrics and tracing off, tracing at ratio 0 and 0.1, and both on (modes MODE+off, +trace0, +trace0.1, +all), and print each one's cost")
 	flag.StringVar(&o.profileDir, "profile", "", "write CPU and allocation profiles of each hookferry mode (last round) into this directory")
 	flag.Func("env", "KEY=VALUE in hookferry's environment (repeatable), e.g. GOMEMLIMIT=192MiB", func(v string) error {
 		o.env = append(o.env, v)
@@ -115,11 +117,13 @@ type phase struct {
 	p50, p99         time.Duration
 	cpuPerEvent      time.Duration
 	errors           int64
+	ok               int64 // acknowledged requests
 }
 
 type sample struct {
-	closed, open phase
-	rssKiB       int64
+	closed, open  phase
+	rssKiB        int64
+	spansPerEvent float64 // spans the OTLP sink received per acknowledged event (telemetry variants)
 }
 
 // run measures every mode rounds times, interleaved (the order rotates
@@ -127,12 +131,21 @@ type sample struct {
 func run(ctx context.Context, o options) error {
 	var modes []string
 	for _, m := range o.modes {
-		if !slices.Contains(ourModes, m) && !slices.Contains(refModes, m) {
-			return fmt.Errorf("unknown mode %q (have %s, %s)", m, strings.Join(refModes, ","), strings.Join(ourModes, ","))
+		base, v := cutVariant(m)
+		if !slices.Contains(ourModes, base) && !slices.Contains(refModes, m) || v != "" && !slices.Contains(variants, v) {
+			return fmt.Errorf("unknown mode %q (have %s, %s, and MODE+%s)", m, strings.Join(refModes, ","), strings.Join(ourModes, ","), strings.Join(variants, "|"))
 		}
-		modes = append(modes, m)
-		if o.base != "" && slices.Contains(ourModes, m) {
-			modes = append(modes, "base/"+m)
+		set := []string{m}
+		if o.telemetry && v == "" && slices.Contains(ourModes, m) {
+			for _, v := range variants {
+				set = append(set, m+"+"+v)
+			}
+		}
+		for _, m := range set {
+			modes = append(modes, m)
+			if o.base != "" && slices.Contains(ourModes, base) {
+				modes = append(modes, "base/"+m)
+			}
 		}
 	}
 	results := map[string][]sample{}
@@ -143,8 +156,8 @@ func run(ctx context.Context, o options) error {
 			if err != nil {
 				return fmt.Errorf("round %d, %s: %w", r+1, m, err)
 			}
-			fmt.Fprintf(o.errOut, "round %d %-16s closed %6.0f acked/s %6.0f delivered/s  open %5.0f/s p99 %v\n",
-				r+1, m, s.closed.acked, s.closed.delivered, s.open.rate, s.open.p99.Round(10*time.Microsecond))
+			fmt.Fprintf(o.errOut, "round %d %-20s closed %6.0f acked/s %6.0f delivered/s %4.0f µs CPU/event  open %5.0f/s p99 %v  spans/event %.2f\n",
+				r+1, m, s.closed.acked, s.closed.delivered, float64(s.closed.cpuPerEvent)/1e3, s.open.rate, s.open.p99.Round(10*time.Microsecond), s.spansPerEvent)
 			results[m] = append(results[m], s)
 		}
 	}
@@ -204,6 +217,7 @@ func report(o options, modes []string, results map[string][]sample) {
 			ratio(m+" CPU per event / base", float64(med[m].closed.cpuPerEvent), float64(b.closed.cpuPerEvent), "(after / before)")
 		}
 	}
+	telemetryRatios(o, modes, med)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
@@ -231,9 +245,10 @@ func median(ss []sample) sample {
 		}
 	}
 	return sample{
-		closed: ph(func(s sample) phase { return s.closed }),
-		open:   ph(func(s sample) phase { return s.open }),
-		rssKiB: int64(pick(func(s sample) float64 { return float64(s.rssKiB) })),
+		closed:        ph(func(s sample) phase { return s.closed }),
+		open:          ph(func(s sample) phase { return s.open }),
+		rssKiB:        int64(pick(func(s sample) float64 { return float64(s.rssKiB) })),
+		spansPerEvent: pick(func(s sample) float64 { return s.spansPerEvent }),
 	}
 }
 
@@ -255,11 +270,18 @@ func measure(ctx context.Context, o options, mode string, profile bool) (sample,
 	go func() { _ = dest.Serve(dln) }()
 	defer dest.Shutdown()
 
+	var otlp *otlpSink
+	if _, ratio := variantSettings(variantOf(mode)); ratio >= 0 {
+		if otlp, err = startOTLPSink(); err != nil {
+			return sample{}, err
+		}
+		defer otlp.close()
+	}
 	addr, err := freeAddr()
 	if err != nil {
 		return sample{}, err
 	}
-	cmd, err := serverCommand(ctx, o, mode, dir, addr, dln.Addr().String(), profile)
+	cmd, err := serverCommand(ctx, o, mode, dir, addr, dln.Addr().String(), otlp, profile)
 	if err != nil {
 		return sample{}, err
 	}
@@ -267,7 +289,12 @@ func measure(ctx context.Context, o options, mode string, profile bool) (sample,
 	if err := cmd.Start(); err != nil {
 		return sample{}, err
 	}
-	defer func() {
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
 		_ = cmd.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
 		go func() { _ = cmd.Wait(); close(done) }()
@@ -277,7 +304,8 @@ func measure(ctx context.Context, o options, mode string, profile bool) (sample,
 			_ = cmd.Process.Kill()
 			<-done
 		}
-	}()
+	}
+	defer stop()
 	if err := waitListening(ctx, addr); err != nil {
 		return sample{}, err
 	}
@@ -301,12 +329,21 @@ func measure(ctx context.Context, o options, mode string, profile bool) (sample,
 		}
 	}
 	s.rssKiB = peakRSS(pid)
+	if otlp != nil {
+		stop() // the last spans are exported at shutdown
+		if n := otlp.bad.Load(); n > 0 {
+			return s, fmt.Errorf("the OTLP sink refused %d exports", n)
+		}
+		if acked := float64(s.closed.ok + s.open.ok); acked > 0 {
+			s.spansPerEvent = float64(otlp.spans.Load()) / acked
+		}
+	}
 	return s, nil
 }
 
 // serverCommand is the process behind mode: hookferry with a config for
 // it, or this binary as a reference server.
-func serverCommand(ctx context.Context, o options, mode, dir, addr, dest string, profile bool) (*exec.Cmd, error) {
+func serverCommand(ctx context.Context, o options, mode, dir, addr, dest string, otlp *otlpSink, profile bool) (*exec.Cmd, error) {
 	if slices.Contains(refModes, mode) {
 		cmd := exec.CommandContext(ctx, o.self)
 		cmd.Env = append(os.Environ(), serveEnv+"="+mode, listenEnv+"="+addr, destEnv+"="+dest)
@@ -315,6 +352,14 @@ func serverCommand(ctx context.Context, o options, mode, dir, addr, dest string,
 	bin, m, env := o.bin, mode, o.env
 	if rest, ok := strings.CutPrefix(mode, "base/"); ok {
 		bin, m, env = o.base, rest, o.baseEnv
+	}
+	m, variant := cutVariant(m)
+	var tel string
+	if otlp != nil {
+		tel = telemetryBlock(variant, otlp.addr)
+	}
+	if metrics, _ := variantSettings(variant); !metrics {
+		env = append(slices.Clone(env), "HOOKFERRY_DISABLE_METRICS=1")
 	}
 	queue := `queue { sync = "interval" }`
 	transform := `transform "javascript" { code = ` + strconv.Quote(mapping) + ` }`
@@ -326,12 +371,15 @@ func serverCommand(ctx context.Context, o options, mode, dir, addr, dest string,
 		queue = `queue { backend = "memory" }`
 	case "interval":
 		transform = ""
+	case "memory":
+		queue, transform = `queue { backend = "memory" }`, ""
 	}
 	cfg := fmt.Sprintf(`
 server {
   listen          = %q
   max_concurrency = 4096
 }
+%s
 %s
 pipeline "bench" {
   source "http" {
@@ -344,7 +392,7 @@ pipeline "bench" {
     concurrency = 64
   }
 }
-`, addr, queue, transform, dest)
+`, addr, queue, tel, transform, dest)
 	cfgPath := filepath.Join(dir, "bench.hcl")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, err
@@ -406,7 +454,7 @@ func closedLoop(ctx context.Context, o options, url, mode string, pid int, deliv
 	}
 	ackedIn := time.Since(start)
 	okN := int64(o.n) - errs.Load()
-	p := phase{acked: float64(okN) / ackedIn.Seconds(), errors: errs.Load()}
+	p := phase{acked: float64(okN) / ackedIn.Seconds(), errors: errs.Load(), ok: okN}
 	p.p50, p.p99 = percentiles(lat)
 	events := okN
 	if counts {
@@ -474,7 +522,7 @@ func openLoop(ctx context.Context, o options, url, mode string, rate float64, pi
 	}
 	ackedIn := time.Since(start)
 	okN := int64(n) - errs.Load()
-	p := phase{rate: rate, acked: float64(okN) / ackedIn.Seconds(), errors: errs.Load()}
+	p := phase{rate: rate, acked: float64(okN) / ackedIn.Seconds(), errors: errs.Load(), ok: okN}
 	p.p50, p.p99 = percentiles(lat)
 	if counts {
 		deliveredIn, err := drain(ctx, o, delivered, before+okN, start)
@@ -565,4 +613,10 @@ func waitListening(ctx context.Context, addr string) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return errors.New("the server never listened on " + addr)
+}
+
+// variantOf is the telemetry variant of a mode name ("" for none).
+func variantOf(mode string) string {
+	_, v := cutVariant(strings.TrimPrefix(mode, "base/"))
+	return v
 }

@@ -63,10 +63,19 @@ type TraceOptions struct {
 
 // Tracing makes hookferry's spans. A nil *Tracing is off.
 type Tracing struct {
-	tp     *sdktrace.TracerProvider
-	tracer trace.Tracer
-	prop   propagation.TraceContext
+	tp      *sdktrace.TracerProvider
+	tracer  trace.Tracer
+	sampler sdktrace.Sampler
+	prop    propagation.TraceContext
 }
+
+// The span kinds as start options, built once: trace.WithSpanKind
+// allocates at every call, on every request, sampled or not.
+var (
+	asServer   = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
+	asConsumer = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer)}
+	asClient   = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}
+)
 
 // NewTracing starts tracing as o says, or returns nil (off) when o names
 // neither an endpoint nor an exporter. Spans are exported in batches off
@@ -102,7 +111,7 @@ func NewTracing(ctx context.Context, o TraceOptions) (*Tracing, error) {
 		sdktrace.WithSampler(sampler),
 		sdktrace.WithResource(res),
 	)
-	return &Tracing{tp: tp, tracer: tp.Tracer("github.com/hookferry/hookferry")}, nil
+	return &Tracing{tp: tp, tracer: tp.Tracer("github.com/hookferry/hookferry"), sampler: sampler}, nil
 }
 
 // Shutdown exports the spans still buffered and stops. Nil-safe.
@@ -131,7 +140,7 @@ func (t *Tracing) StartReceive(ctx context.Context, pipeline string, h sdk.Heade
 		return ctx, noSpan
 	}
 	ctx = t.prop.Extract(ctx, headerCarrier(h))
-	ctx, span := t.tracer.Start(ctx, SpanReceive, trace.WithSpanKind(trace.SpanKindServer))
+	ctx, span := t.tracer.Start(ctx, SpanReceive, asServer...)
 	if span.IsRecording() {
 		// Attributes after the sampling decision (the samplers here do
 		// not read them): the unsampled majority does not build them.
@@ -195,8 +204,19 @@ func (t *Tracing) StartAttempt(ctx context.Context, ev *sdk.Event, pipeline, sin
 	if ev.TraceParent != "" {
 		c := traceparentCarrier(ev.TraceParent)
 		ctx = t.prop.Extract(ctx, &c)
+		// The unsampled majority: when the sampler drops the attempt
+		// (the stored flag says unsampled and the sampler follows it, or
+		// the ratio's verdict on this trace id is the receive's), no span
+		// is made at all. The stored context stays in ctx, so outbound
+		// requests still carry the trace id with flags 00, naming the
+		// receive span (never recorded either) as their parent.
+		if sc := trace.SpanContextFromContext(ctx); sc.IsValid() && !sc.IsSampled() &&
+			t.sampler.ShouldSample(sdktrace.SamplingParameters{ParentContext: ctx, TraceID: sc.TraceID(),
+				Name: SpanAttempt, Kind: trace.SpanKindConsumer}).Decision == sdktrace.Drop {
+			return ctx, trace.SpanFromContext(ctx)
+		}
 	}
-	ctx, span := t.tracer.Start(ctx, SpanAttempt, trace.WithSpanKind(trace.SpanKindConsumer))
+	ctx, span := t.tracer.Start(ctx, SpanAttempt, asConsumer...)
 	if span.IsRecording() {
 		span.SetAttributes(AttrPipeline.String(pipeline), AttrSink.String(sink),
 			AttrEventID.String(ev.ID), AttrEventType.String(ev.Type),
@@ -228,7 +248,7 @@ func (t *Tracing) StartSend(ctx context.Context, index int) (context.Context, tr
 	if t == nil || !trace.SpanFromContext(ctx).IsRecording() {
 		return ctx, noSpan
 	}
-	ctx, span := t.tracer.Start(ctx, SpanSend, trace.WithSpanKind(trace.SpanKindClient))
+	ctx, span := t.tracer.Start(ctx, SpanSend, asClient...)
 	span.SetAttributes(attribute.Int("hookferry.message.index", index))
 	return ctx, span
 }

@@ -75,3 +75,50 @@ func TestMalformedTraceparentStartsANewTrace(t *testing.T) {
 	}
 	_ = tr.Shutdown(context.Background())
 }
+
+// An unsampled stored traceparent costs no attempt span, yet the trace
+// id still reaches the destination, unsampled; a sampled one, or one the
+// ratio would sample when parent_based is off, still gets its span.
+func TestUnsampledAttemptMakesNoSpanButPropagates(t *testing.T) {
+	const tid = "0af7651916cd43dd8448eb211c80319c"
+	tests := []struct {
+		name        string
+		ratio       float64
+		parentBased bool
+		flags       string
+		wantSpan    bool
+	}{
+		{"parent-based, stored unsampled", 1, true, "00", false},
+		{"ratio 0, stored unsampled", 0, false, "00", false},
+		{"ratio 1 ignoring the parent, stored unsampled", 1, false, "00", true},
+		{"parent-based, stored sampled", 0, true, "01", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			exp := tracetest.NewInMemoryExporter()
+			tr, err := NewTracing(context.Background(), TraceOptions{Exporter: exp, SampleRatio: tc.ratio, ParentBased: tc.parentBased})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev := &sdk.Event{ID: "e1", TraceParent: "00-" + tid + "-b7ad6b7169203331-" + tc.flags}
+			actx, att := tr.StartAttempt(context.Background(), ev, "p", "s", "p/s/1", 1)
+			sctx, send := tr.StartSend(actx, 0)
+			out := sdk.Header{}
+			tr.Inject(sctx, out)
+			EndSend(send, sdk.Verdict{Outcome: sdk.Success}, 200, nil)
+			EndAttempt(att, sdk.Verdict{Outcome: sdk.Success}, 200)
+			_ = tr.ForceFlush(context.Background())
+			defer tr.Shutdown(context.Background())
+			if got := len(exp.GetSpans()) > 0; got != tc.wantSpan {
+				t.Fatalf("spans recorded: %v, want %v", got, tc.wantSpan)
+			}
+			tp := out.Get("traceparent")
+			if len(tp) != 55 || tp[3:35] != tid {
+				t.Fatalf("outbound traceparent %q does not carry the stored trace", tp)
+			}
+			if want := map[bool]string{true: "01", false: "00"}[tc.wantSpan]; tp[53:] != want {
+				t.Fatalf("outbound traceparent %q, want flags %s", tp, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+// With -telemetry every hookferry mode m also runs as these variants, in
+// the same interleaved rounds. m itself is the binary's default: metrics
+// on, tracing off.
+//
+//	m+off       metrics off (HOOKFERRY_DISABLE_METRICS=1), tracing off: the baseline
+//	m+trace0    metrics off, tracing on with sample_ratio 0
+//	m+trace0.1  metrics off, tracing on with sample_ratio 0.1
+//	m+all       metrics on and tracing at 0.1: a production setup
+//
+// Tracing exports over OTLP/HTTP to a loopback sink in this process that
+// decodes each request, counts its spans and discards them, so the
+// exporter really encodes and sends.
+var variants = []string{"off", "trace0", "trace0.1", "all"}
+
+// cutVariant splits "memory-js+trace0.1" into "memory-js" and "trace0.1".
+func cutVariant(mode string) (base, variant string) {
+	base, variant, _ = strings.Cut(mode, "+")
+	return base, variant
+}
+
+// variantSettings is what a variant adds to the config and environment;
+// ratio < 0 means tracing off.
+func variantSettings(variant string) (metrics bool, ratio float64) {
+	switch variant {
+	case "off":
+		return false, -1
+	case "trace0":
+		return false, 0
+	case "trace0.1":
+		return false, 0.1
+	case "all":
+		return true, 0.1
+	}
+	return true, -1
+}
+
+// telemetryBlock is the config's telemetry block for a variant ("" off).
+func telemetryBlock(variant, otlp string) string {
+	_, ratio := variantSettings(variant)
+	if ratio < 0 {
+		return ""
+	}
+	return fmt.Sprintf("telemetry {\n  otlp_endpoint = %q\n  sample_ratio  = %g\n}\n", "http://"+otlp+"/v1/traces", ratio)
+}
+
+// otlpSink is a loopback OTLP/HTTP traces receiver that keeps nothing.
+type otlpSink struct {
+	srv            *http.Server
+	addr           string
+	exports, spans atomic.Int64
+	bad            atomic.Int64
+}
+
+func startOTLPSink() (*otlpSink, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &otlpSink{addr: ln.Addr().String()}
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.srv.Serve(ln) }()
+	return s, nil
+}
+
+func (s *otlpSink) serve(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+	var req collectortrace.ExportTraceServiceRequest
+	if err != nil || r.URL.Path != "/v1/traces" || proto.Unmarshal(body, &req) != nil {
+		s.bad.Add(1)
+		http.Error(w, "bad export", http.StatusBadRequest)
+		return
+	}
+	n := 0
+	for _, rs := range req.ResourceSpans {
+		for _, ss := range rs.ScopeSpans {
+			n += len(ss.Spans)
+		}
+	}
+	s.exports.Add(1)
+	s.spans.Add(int64(n))
+	out, _ := proto.Marshal(&collectortrace.ExportTraceServiceResponse{})
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	_, _ = w.Write(out)
+}
+
+func (s *otlpSink) close() { _ = s.srv.Close() }
+
+// telemetryRatios prints, for every mode measured with its variants, each
+// variant's closed-loop acked/s and CPU per event against m+off's.
+func telemetryRatios(o options, modes []string, med map[string]sample) {
+	printed := false
+	for _, m := range modes {
+		base, v := cutVariant(m)
+		if v != "off" {
+			continue
+		}
+		off := med[m]
+		if !printed {
+			fmt.Fprintln(o.out, "telemetry cost (closed loop, against metrics and tracing off in the same rounds; target acked ≥ 0.95):")
+			printed = true
+		}
+		for _, name := range []string{base, base + "+trace0", base + "+trace0.1", base + "+all"} {
+			s, ok := med[name]
+			if !ok || off.closed.acked <= 0 || s.closed.acked <= 0 {
+				continue
+			}
+			what := map[string]string{base: "metrics on", base + "+trace0": "tracing 0", base + "+trace0.1": "tracing 0.1", base + "+all": "metrics + tracing 0.1"}[name]
+			cpu := "-"
+			if off.closed.cpuPerEvent > 0 {
+				cpu = fmt.Sprintf("%.2f", float64(s.closed.cpuPerEvent)/float64(off.closed.cpuPerEvent))
+			}
+			fmt.Fprintf(o.out, "  %-44s acked %5.3f  CPU/event %s  spans/event %.2f\n",
+				fmt.Sprintf("%s (%s)", base, what), s.closed.acked/off.closed.acked, cpu, s.spansPerEvent)
+		}
+	}
+}

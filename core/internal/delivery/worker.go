@@ -141,7 +141,11 @@ func (w *Worker) handle(wait, ctx context.Context, d queue.Delivery) {
 	s := w.Sink
 	ev := d.Event()
 	did := d.ID().String()
-	log := w.Log.With("pipeline", w.Pipeline, "sink", s.Name, "event_id", ev.ID, "delivery", did, "attempt", d.Attempt())
+	// Built only when a line is written: With formats its attributes at
+	// once, which cost more than the rest of a delivery's bookkeeping.
+	log := sync.OnceValue(func() *slog.Logger {
+		return w.Log.With("pipeline", w.Pipeline, "sink", s.Name, "event_id", ev.ID, "delivery", did, "attempt", d.Attempt())
+	})
 	// The lease is renewed for as long as the delivery is held here, so
 	// an attempt longer than the queue's ack wait is not handed out twice.
 	defer w.keepLease(d)()
@@ -210,14 +214,14 @@ func (w *Worker) handle(wait, ctx context.Context, d queue.Delivery) {
 				break
 			}
 			suspect := slices.Contains(alone, down)
-			log.Warn("plugin unavailable; the delivery waits for it without spending an attempt", "plugin", down.Plugin.Name(), "error", cerr)
+			log().Warn("plugin unavailable; the delivery waits for it without spending an attempt", "plugin", down.Plugin.Name(), "error", cerr)
 			if !w.waitRestart(wait, d, gens) {
 				if wait.Err() != nil {
 					_ = d.Nak(0)
 					return
 				}
 				// Still down after the bound: hand it back to the queue.
-				log.Error("plugin still unavailable; delivery handed back to the queue", "plugin", down.Plugin.Name(), "waited", w.pluginWait())
+				log().Error("plugin still unavailable; delivery handed back to the queue", "plugin", down.Plugin.Name(), "waited", w.pluginWait())
 				_ = d.Nak(w.pluginWait())
 				return
 			}
@@ -237,7 +241,7 @@ func (w *Worker) handle(wait, ctx context.Context, d queue.Delivery) {
 				_ = d.Nak(0)
 				return
 			}
-			log.Error("plugin still unavailable; delivery handed back to the queue", "plugin", down.Plugin.Name(), "waited", w.pluginWait())
+			log().Error("plugin still unavailable; delivery handed back to the queue", "plugin", down.Plugin.Name(), "waited", w.pluginWait())
 			_ = d.Nak(w.pluginWait())
 			return
 		}
@@ -265,7 +269,9 @@ func (w *Worker) handle(wait, ctx context.Context, d queue.Delivery) {
 		if v.Reason == reasonDropped {
 			msg = reasonDropped
 		}
-		log.Info(msg, "duration", dur)
+		if w.Log.Enabled(ctx, slog.LevelInfo) {
+			log().Info(msg, "duration", dur)
+		}
 		w.record(ctx, d, a, queue.StateSucceeded, time.Time{})
 		s.Stats.Delivered.Add(1)
 		w.Metrics.Settled(telemetry.Success)
@@ -274,7 +280,7 @@ func (w *Worker) handle(wait, ctx context.Context, d queue.Delivery) {
 		}
 		_ = d.Ack()
 	case retry:
-		log.Warn("attempt failed; will retry", "reason", v.Reason, "retry_in", delay.Round(time.Millisecond), "duration", dur)
+		log().Warn("attempt failed; will retry", "reason", v.Reason, "retry_in", delay.Round(time.Millisecond), "duration", dur)
 		w.record(ctx, d, a, queue.StateRetrying, start.Add(delay))
 		s.Stats.Retried.Add(1)
 		w.Metrics.Settled(telemetry.Retry)
@@ -285,7 +291,7 @@ func (w *Worker) handle(wait, ctx context.Context, d queue.Delivery) {
 		if v.Outcome == sdk.Retry {
 			why = fmt.Sprintf("out of attempts (%d)", s.Policy.MaxAttempts)
 		}
-		log.Error("delivery failed: "+why+"; dead-lettered", "reason", v.Reason, "duration", dur)
+		log().Error("delivery failed: "+why+"; dead-lettered", "reason", v.Reason, "duration", dur)
 		w.record(ctx, d, a, queue.StateDead, time.Time{})
 		s.Stats.Failed.Add(1)
 		w.Metrics.Settled(telemetry.Dead)

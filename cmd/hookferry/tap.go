@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -157,9 +158,8 @@ func (c *adminClient) tap(ctx context.Context, pipeline string, count int, each 
 					return nil
 				}
 			case "dropped":
-				var d struct{ Dropped int }
-				_ = json.Unmarshal([]byte(data), &d)
-				dropped(d.Dropped)
+				n, _ := strconv.Atoi(strings.TrimSpace(data))
+				dropped(n)
 			}
 			event, data = "", ""
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -38,47 +37,18 @@ func (s *Server) mountTools(mux *http.ServeMux, t Tools) {
 // dropped" when this watcher fell behind, and a comment every 15 s so
 // proxies keep the stream open.
 func (s *Server) tap(w http.ResponseWriter, r *http.Request, t Tools) {
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		writeJSON(w, 500, map[string]string{"error": "streaming unsupported"})
-		return
-	}
 	pipeline := r.URL.Query().Get("pipeline")
 	sub := t.Tap().Subscribe(pipeline, 256)
 	defer t.Tap().Unsubscribe(sub)
-	// The stream outlives the server's write timeout.
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(200)
-	fmt.Fprintf(w, ": watching %s\n\n", orAll(pipeline))
-	fl.Flush()
+	if !tap.StartStream(w, "watching "+orAll(pipeline)) {
+		return
+	}
 	s.log.Info("admin: tap opened", "pipeline", orAll(pipeline))
 	defer s.log.Info("admin: tap closed", "pipeline", orAll(pipeline))
-	keepalive := time.NewTicker(15 * time.Second)
-	defer keepalive.Stop()
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-s.closing:
-			return
-		case <-keepalive.C:
-			if _, err := fmt.Fprint(w, ": keepalive\n\n"); err != nil {
-				return
-			}
-		case ev := <-sub.C():
-			if n := sub.Dropped(); n > 0 {
-				fmt.Fprintf(w, "event: dropped\ndata: {\"dropped\":%d}\n\n", n)
-			}
-			b, _ := json.Marshal(ev)
-			if _, err := fmt.Fprintf(w, "event: webhook\nid: %s\ndata: %s\n\n", sseSafe(ev.ID), b); err != nil {
-				return
-			}
-		}
-		fl.Flush()
-	}
+	tap.Stream(w, r, s.closing, sub, func(ev tap.Event) []byte {
+		b, _ := json.Marshal(ev)
+		return b
+	})
 }
 
 func orAll(p string) string {
@@ -86,17 +56,6 @@ func orAll(p string) string {
 		return "all pipelines"
 	}
 	return "pipeline " + p
-}
-
-// sseSafe keeps an id on its line.
-func sseSafe(s string) string {
-	out := []rune{}
-	for _, r := range s {
-		if r != '\n' && r != '\r' {
-			out = append(out, r)
-		}
-	}
-	return string(out)
 }
 
 func (s *Server) event(w http.ResponseWriter, r *http.Request, t Tools) {

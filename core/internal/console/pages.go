@@ -413,36 +413,14 @@ func (c *Console) tailStream(w http.ResponseWriter, r *http.Request) {
 	}
 	sub := c.b.Tap().Subscribe(pipeline, 256)
 	defer c.b.Tap().Unsubscribe(sub)
-	fl, ok := sse(w)
-	if !ok {
+	if !tap.StartStream(w, "watching") {
 		return
 	}
-	fmt.Fprint(w, ": watching\n\n")
-	fl.Flush()
-	keepalive := time.NewTicker(15 * time.Second)
-	defer keepalive.Stop()
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-c.closing:
-			return
-		case <-keepalive.C:
-			if _, err := fmt.Fprint(w, ": keepalive\n\n"); err != nil {
-				return
-			}
-		case ev := <-sub.C():
-			if n := sub.Dropped(); n > 0 {
-				fmt.Fprintf(w, "event: dropped\ndata: %d\n\n", n)
-			}
-			b, _ := json.Marshal(tailEvent{ID: ev.ID, Type: ev.Type, ReceivedAt: ev.ReceivedAt, Size: len(ev.Body),
-				Preview: clip(strings.ToValidUTF8(string(ev.Body[:min(len(ev.Body), 1024)]), "?"), 300)})
-			if _, err := fmt.Fprintf(w, "event: webhook\ndata: %s\n\n", b); err != nil {
-				return
-			}
-		}
-		fl.Flush()
-	}
+	tap.Stream(w, r, c.closing, sub, func(ev tap.Event) []byte {
+		b, _ := json.Marshal(tailEvent{ID: ev.ID, Type: ev.Type, ReceivedAt: ev.ReceivedAt, Size: len(ev.Body),
+			Preview: clip(strings.ToValidUTF8(string(ev.Body[:min(len(ev.Body), 1024)]), "?"), 300)})
+		return b
+	})
 }
 
 const sampleEvent = `{

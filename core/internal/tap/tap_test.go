@@ -1,7 +1,9 @@
 package tap
 
 import (
+	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/hookferry/hookferry/sdk"
 )
@@ -61,5 +63,44 @@ func BenchmarkPublishNobodyWatching(b *testing.B) {
 	ev := &sdk.Event{ID: "x", Pipeline: "p"}
 	for b.Loop() {
 		h.Publish(ev)
+	}
+}
+
+// TestStreamSaysHowManyWereDroppedThenSendsTheEvent: a watcher that fell
+// behind is told how many events it lost before the next one, each event
+// is one "webhook" message with its id, and the stream ends when the
+// server closes.
+func TestStreamSaysHowManyWereDroppedThenSendsTheEvent(t *testing.T) {
+	var h Hub
+	sub := h.Subscribe("p", 1)
+	for _, id := range []string{"a", "b", "c"} {
+		h.Publish(&sdk.Event{ID: id, Pipeline: "p"})
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/tap", nil)
+	if !StartStream(rec, "watching p") {
+		t.Fatal("a recorder can stream")
+	}
+	closing := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		Stream(rec, req, closing, sub, func(ev Event) []byte {
+			close(closing) // the server closes once this event is on its way
+			return []byte(`{"id":"` + ev.ID + `"}`)
+		})
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream did not end when the server closed")
+	}
+	got := rec.Body.String()
+	want := ": watching p\n\nevent: dropped\ndata: 2\n\nevent: webhook\nid: a\ndata: {\"id\":\"a\"}\n\n"
+	if got != want {
+		t.Fatalf("stream:\n%q\nwant\n%q", got, want)
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("content type %q", ct)
 	}
 }

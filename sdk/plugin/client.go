@@ -157,6 +157,7 @@ type remote struct {
 	id   string
 	gen  uint64
 	caps sdk.Capabilities
+	refs bool // the instance's process reads body references
 	ok   bool
 }
 
@@ -164,11 +165,18 @@ type remote struct {
 // instance on the current process first when needed (the first call, or
 // the first after a restart).
 func (r *remote) ensure(ctx context.Context) (pb.PluginClient, string, error) {
+	rpc, id, _, err := r.ensureRefs(ctx)
+	return rpc, id, err
+}
+
+// ensureRefs is ensure that also says whether the process reads body
+// references (Message.event_body).
+func (r *remote) ensureRefs(ctx context.Context) (pb.PluginClient, string, bool, error) {
 	conn, gen := r.c.current()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.ok && gen == r.gen {
-		return r.rpc, r.id, nil
+		return r.rpc, r.id, r.refs, nil
 	}
 	req := &pb.ConfigureRequest{Kind: pb.Kind(r.kind), Name: r.name, ValuesJson: r.cfg.Values, BaseDir: r.cfg.BaseDir,
 		Pipeline: r.cfg.Pipeline, InstanceName: r.cfg.Name}
@@ -177,16 +185,20 @@ func (r *remote) ensure(ctx context.Context) (pb.PluginClient, string, error) {
 	}
 	resp, err := conn.rpc.Configure(ctx, req, CallOptions()...)
 	if err != nil {
-		return nil, "", transport(err)
+		return nil, "", false, transport(err)
 	}
 	if resp.Error != nil {
-		return nil, "", errorFromPB(resp.Error)
+		return nil, "", false, errorFromPB(resp.Error)
 	}
-	r.rpc, r.id, r.gen, r.caps, r.ok = conn.rpc, resp.InstanceId, gen, capabilitiesFromPB(resp.Capabilities), true
-	return r.rpc, r.id, nil
+	r.rpc, r.id, r.gen, r.caps, r.refs, r.ok = conn.rpc, resp.InstanceId, gen, capabilitiesFromPB(resp.Capabilities), resp.BodyRefs, true
+	return r.rpc, r.id, r.refs, nil
 }
 
-func (r *remote) call() []grpc.CallOption { return CallOptions() }
+// call returns the per-call options: the message limits, built once
+// (gRPC only reads them).
+func (r *remote) call() []grpc.CallOption { return callOptions }
+
+var callOptions = CallOptions()
 
 // Capabilities reports what the plugin's component really implements.
 func (r *remote) Capabilities() sdk.Capabilities {
@@ -248,11 +260,11 @@ func (s *remoteSource) Receive(ctx context.Context, req *sdk.Request) (sdk.Recei
 type remoteTransform struct{ *remote }
 
 func (t *remoteTransform) Transform(ctx context.Context, m sdk.Message) ([]sdk.Message, error) {
-	rpc, id, err := t.ensure(ctx)
+	rpc, id, refs, err := t.ensureRefs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r, err := rpc.Transform(ctx, &pb.TransformRequest{InstanceId: id, Message: messageToPB(m)}, t.call()...)
+	r, err := rpc.Transform(ctx, &pb.TransformRequest{InstanceId: id, Message: messageToPB(m, refs)}, t.call()...)
 	if err != nil {
 		return nil, transport(err)
 	}
@@ -274,11 +286,11 @@ type remoteSink struct{ *remote }
 func (s *remoteSink) DefaultRateLimit() float64 { return s.Capabilities().DefaultRateLimit }
 
 func (s *remoteSink) Render(ctx context.Context, m sdk.Message) (*sdk.Outbound, error) {
-	rpc, id, err := s.ensure(ctx)
+	rpc, id, refs, err := s.ensureRefs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r, err := rpc.Render(ctx, &pb.RenderRequest{InstanceId: id, Message: messageToPB(m)}, s.call()...)
+	r, err := rpc.Render(ctx, &pb.RenderRequest{InstanceId: id, Message: messageToPB(m, refs), BodyRefs: true}, s.call()...)
 	if err != nil {
 		return nil, transport(err)
 	}
@@ -288,7 +300,11 @@ func (s *remoteSink) Render(ctx context.Context, m sdk.Message) (*sdk.Outbound, 
 	if r.Outbound == nil {
 		return nil, errors.New("plugin rendered no request")
 	}
-	return outboundFromPB(r.Outbound), nil
+	out := outboundFromPB(r.Outbound)
+	if r.Outbound.MessageBody {
+		out.Body = m.Body
+	}
+	return out, nil
 }
 
 // Interpret asks the plugin to read an answer. Hosts call it only when
@@ -308,11 +324,11 @@ func (s *remoteSink) Interpret(ctx context.Context, out *sdk.Outbound, resp *sdk
 // Deliver asks the plugin to deliver a message itself. Hosts call it only
 // when sdk.As reports a Deliverer.
 func (s *remoteSink) Deliver(ctx context.Context, m sdk.Message) error {
-	rpc, id, err := s.ensure(ctx)
+	rpc, id, refs, err := s.ensureRefs(ctx)
 	if err != nil {
 		return err
 	}
-	r, err := rpc.Deliver(ctx, &pb.DeliverRequest{InstanceId: id, Message: messageToPB(m)}, s.call()...)
+	r, err := rpc.Deliver(ctx, &pb.DeliverRequest{InstanceId: id, Message: messageToPB(m, refs)}, s.call()...)
 	if err != nil {
 		return transport(err)
 	}

@@ -83,7 +83,7 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.C
 	s.mu.Lock()
 	s.instances[id] = c
 	s.mu.Unlock()
-	return &pb.ConfigureResponse{InstanceId: id, Capabilities: capabilitiesToPB(sdk.CapabilitiesOf(c))}, nil
+	return &pb.ConfigureResponse{InstanceId: id, Capabilities: capabilitiesToPB(sdk.CapabilitiesOf(c)), BodyRefs: true}, nil
 }
 
 func (s *server) instance(id string) (sdk.Component, error) {
@@ -132,7 +132,7 @@ func (s *server) Transform(ctx context.Context, req *pb.TransformRequest) (*pb.T
 	}
 	resp := &pb.TransformResponse{Messages: make([]*pb.Message, len(out))}
 	for i, m := range out {
-		resp.Messages[i] = messageToPB(m)
+		resp.Messages[i] = messageToPB(m, false)
 	}
 	return resp, nil
 }
@@ -142,11 +142,17 @@ func (s *server) Render(ctx context.Context, req *pb.RenderRequest) (*pb.RenderR
 	if err != nil {
 		return &pb.RenderResponse{Error: errorToPB(err)}, nil
 	}
-	out, err := sk.Render(ctx, messageFromPB(req.Message))
+	m := messageFromPB(req.Message)
+	out, err := sk.Render(ctx, m)
 	if err != nil {
 		return &pb.RenderResponse{Error: errorToPB(err)}, nil
 	}
-	return &pb.RenderResponse{Outbound: outboundToPB(out)}, nil
+	po := outboundToPB(out)
+	if req.BodyRefs && po != nil && len(po.Body) > 0 && sameBytes(po.Body, m.Body) {
+		// The host has this body: say so instead of sending it back.
+		po.Body, po.MessageBody = nil, true
+	}
+	return &pb.RenderResponse{Outbound: po}, nil
 }
 
 func (s *server) Interpret(ctx context.Context, req *pb.InterpretRequest) (*pb.InterpretResponse, error) {

@@ -846,10 +846,14 @@ func (x *ConfigureRequest) GetHttpHandle() uint64 {
 }
 
 type ConfigureResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	InstanceId    string                 `protobuf:"bytes,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
-	Error         *Error                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
-	Capabilities  *Capabilities          `protobuf:"bytes,3,opt,name=capabilities,proto3" json:"capabilities,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	InstanceId   string                 `protobuf:"bytes,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	Error        *Error                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	Capabilities *Capabilities          `protobuf:"bytes,3,opt,name=capabilities,proto3" json:"capabilities,omitempty"`
+	// The plugin reads body references (Message.event_body): the host may
+	// send a message's body once when it is the event's body. A plugin built
+	// before this field existed leaves it false and gets both bodies.
+	BodyRefs      bool `protobuf:"varint,4,opt,name=body_refs,json=bodyRefs,proto3" json:"body_refs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -903,6 +907,13 @@ func (x *ConfigureResponse) GetCapabilities() *Capabilities {
 		return x.Capabilities
 	}
 	return nil
+}
+
+func (x *ConfigureResponse) GetBodyRefs() bool {
+	if x != nil {
+		return x.BodyRefs
+	}
+	return false
 }
 
 type Capabilities struct {
@@ -1453,13 +1464,16 @@ func (x *Event) GetBody() []byte {
 }
 
 type Message struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Event         *Event                 `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
-	Body          []byte                 `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
-	ContentType   string                 `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
-	Header        map[string]*Values     `protobuf:"bytes,4,rep,name=header,proto3" json:"header,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	DeliveryId    string                 `protobuf:"bytes,5,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"`
-	Index         int32                  `protobuf:"varint,6,opt,name=index,proto3" json:"index,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Event       *Event                 `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	Body        []byte                 `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
+	ContentType string                 `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	Header      map[string]*Values     `protobuf:"bytes,4,rep,name=header,proto3" json:"header,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	DeliveryId  string                 `protobuf:"bytes,5,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"`
+	Index       int32                  `protobuf:"varint,6,opt,name=index,proto3" json:"index,omitempty"`
+	// The body is the event's body (event.body), sent once: body is empty.
+	// Set only towards a plugin that announced ConfigureResponse.body_refs.
+	EventBody     bool `protobuf:"varint,7,opt,name=event_body,json=eventBody,proto3" json:"event_body,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1536,13 +1550,24 @@ func (x *Message) GetIndex() int32 {
 	return 0
 }
 
+func (x *Message) GetEventBody() bool {
+	if x != nil {
+		return x.EventBody
+	}
+	return false
+}
+
 type Outbound struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Method        string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
-	Url           string                 `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
-	Header        map[string]*Values     `protobuf:"bytes,3,rep,name=header,proto3" json:"header,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Body          []byte                 `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`
-	TimeoutMs     int64                  `protobuf:"varint,5,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Method    string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	Url       string                 `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	Header    map[string]*Values     `protobuf:"bytes,3,rep,name=header,proto3" json:"header,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Body      []byte                 `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`
+	TimeoutMs int64                  `protobuf:"varint,5,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	// In a RenderResponse: the body is the rendered message's body, which
+	// the host already has: body is empty. Set only when the RenderRequest
+	// had body_refs.
+	MessageBody   bool `protobuf:"varint,6,opt,name=message_body,json=messageBody,proto3" json:"message_body,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1610,6 +1635,13 @@ func (x *Outbound) GetTimeoutMs() int64 {
 		return x.TimeoutMs
 	}
 	return 0
+}
+
+func (x *Outbound) GetMessageBody() bool {
+	if x != nil {
+		return x.MessageBody
+	}
+	return false
 }
 
 type Verdict struct {
@@ -1995,9 +2027,12 @@ func (x *TransformResponse) GetError() *Error {
 }
 
 type RenderRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	InstanceId    string                 `protobuf:"bytes,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
-	Message       *Message               `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	InstanceId string                 `protobuf:"bytes,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	Message    *Message               `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	// The host reads Outbound.message_body: a rendered body equal to the
+	// message's need not be sent back.
+	BodyRefs      bool `protobuf:"varint,3,opt,name=body_refs,json=bodyRefs,proto3" json:"body_refs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2044,6 +2079,13 @@ func (x *RenderRequest) GetMessage() *Message {
 		return x.Message
 	}
 	return nil
+}
+
+func (x *RenderRequest) GetBodyRefs() bool {
+	if x != nil {
+		return x.BodyRefs
+	}
+	return false
 }
 
 type RenderResponse struct {
@@ -2449,12 +2491,13 @@ const file_hookferry_v1_hookferry_proto_rawDesc = "" +
 	"\rinstance_name\x18\x06 \x01(\tR\finstanceName\x12#\n" +
 	"\rhost_services\x18\a \x01(\rR\fhostServices\x12\x1f\n" +
 	"\vhttp_handle\x18\b \x01(\x04R\n" +
-	"httpHandle\"\x9f\x01\n" +
+	"httpHandle\"\xbc\x01\n" +
 	"\x11ConfigureResponse\x12\x1f\n" +
 	"\vinstance_id\x18\x01 \x01(\tR\n" +
 	"instanceId\x12)\n" +
 	"\x05error\x18\x02 \x01(\v2\x13.hookferry.v1.ErrorR\x05error\x12>\n" +
-	"\fcapabilities\x18\x03 \x01(\v2\x1a.hookferry.v1.CapabilitiesR\fcapabilities\"\x96\x01\n" +
+	"\fcapabilities\x18\x03 \x01(\v2\x1a.hookferry.v1.CapabilitiesR\fcapabilities\x12\x1b\n" +
+	"\tbody_refs\x18\x04 \x01(\bR\bbodyRefs\"\x96\x01\n" +
 	"\fCapabilities\x12\x18\n" +
 	"\amethods\x18\x01 \x03(\tR\amethods\x12 \n" +
 	"\vinterpreter\x18\x02 \x01(\bR\vinterpreter\x12\x1c\n" +
@@ -2514,7 +2557,7 @@ const file_hookferry_v1_hookferry_proto_rawDesc = "" +
 	"\x04body\x18\b \x01(\fR\x04body\x1aO\n" +
 	"\vHeaderEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12*\n" +
-	"\x05value\x18\x02 \x01(\v2\x14.hookferry.v1.ValuesR\x05value:\x028\x01\"\xae\x02\n" +
+	"\x05value\x18\x02 \x01(\v2\x14.hookferry.v1.ValuesR\x05value:\x028\x01\"\xcd\x02\n" +
 	"\aMessage\x12)\n" +
 	"\x05event\x18\x01 \x01(\v2\x13.hookferry.v1.EventR\x05event\x12\x12\n" +
 	"\x04body\x18\x02 \x01(\fR\x04body\x12!\n" +
@@ -2522,17 +2565,20 @@ const file_hookferry_v1_hookferry_proto_rawDesc = "" +
 	"\x06header\x18\x04 \x03(\v2!.hookferry.v1.Message.HeaderEntryR\x06header\x12\x1f\n" +
 	"\vdelivery_id\x18\x05 \x01(\tR\n" +
 	"deliveryId\x12\x14\n" +
-	"\x05index\x18\x06 \x01(\x05R\x05index\x1aO\n" +
+	"\x05index\x18\x06 \x01(\x05R\x05index\x12\x1d\n" +
+	"\n" +
+	"event_body\x18\a \x01(\bR\teventBody\x1aO\n" +
 	"\vHeaderEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12*\n" +
-	"\x05value\x18\x02 \x01(\v2\x14.hookferry.v1.ValuesR\x05value:\x028\x01\"\xf4\x01\n" +
+	"\x05value\x18\x02 \x01(\v2\x14.hookferry.v1.ValuesR\x05value:\x028\x01\"\x97\x02\n" +
 	"\bOutbound\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12:\n" +
 	"\x06header\x18\x03 \x03(\v2\".hookferry.v1.Outbound.HeaderEntryR\x06header\x12\x12\n" +
 	"\x04body\x18\x04 \x01(\fR\x04body\x12\x1d\n" +
 	"\n" +
-	"timeout_ms\x18\x05 \x01(\x03R\ttimeoutMs\x1aO\n" +
+	"timeout_ms\x18\x05 \x01(\x03R\ttimeoutMs\x12!\n" +
+	"\fmessage_body\x18\x06 \x01(\bR\vmessageBody\x1aO\n" +
 	"\vHeaderEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12*\n" +
 	"\x05value\x18\x02 \x01(\v2\x14.hookferry.v1.ValuesR\x05value:\x028\x01\"\xde\x01\n" +
@@ -2565,11 +2611,12 @@ const file_hookferry_v1_hookferry_proto_rawDesc = "" +
 	"\amessage\x18\x02 \x01(\v2\x15.hookferry.v1.MessageR\amessage\"q\n" +
 	"\x11TransformResponse\x121\n" +
 	"\bmessages\x18\x01 \x03(\v2\x15.hookferry.v1.MessageR\bmessages\x12)\n" +
-	"\x05error\x18\x02 \x01(\v2\x13.hookferry.v1.ErrorR\x05error\"a\n" +
+	"\x05error\x18\x02 \x01(\v2\x13.hookferry.v1.ErrorR\x05error\"~\n" +
 	"\rRenderRequest\x12\x1f\n" +
 	"\vinstance_id\x18\x01 \x01(\tR\n" +
 	"instanceId\x12/\n" +
-	"\amessage\x18\x02 \x01(\v2\x15.hookferry.v1.MessageR\amessage\"o\n" +
+	"\amessage\x18\x02 \x01(\v2\x15.hookferry.v1.MessageR\amessage\x12\x1b\n" +
+	"\tbody_refs\x18\x03 \x01(\bR\bbodyRefs\"o\n" +
 	"\x0eRenderResponse\x122\n" +
 	"\boutbound\x18\x01 \x01(\v2\x16.hookferry.v1.OutboundR\boutbound\x12)\n" +
 	"\x05error\x18\x02 \x01(\v2\x13.hookferry.v1.ErrorR\x05error\"\x9b\x01\n" +

@@ -37,15 +37,19 @@ func (s *echoSink) Render(_ context.Context, m sdk.Message) (*sdk.Outbound, erro
 func (s *echoSink) Close(context.Context) error { return nil }
 
 // wire sits where the network is: it records the requests and replies of
-// Render as they crossed it. With old set it acts as a plugin built before
-// body references: it never announces them and does not know their fields.
+// Render (unary or streamed) as they crossed it. With old set it acts as a
+// plugin built before body references and RenderStream: it announces
+// neither and does not know their fields; with unary, one that does not
+// serve RenderStream.
 type wire struct {
 	*server
-	old bool
+	old, unary bool
 
-	mu    sync.Mutex
-	req   *pb.RenderRequest
-	reply *pb.RenderResponse
+	mu      sync.Mutex
+	req     *pb.RenderRequest
+	reply   *pb.RenderResponse
+	unaries int // Render calls
+	streams int // RenderStream calls
 }
 
 func (w *wire) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.ConfigureResponse, error) {
@@ -53,12 +57,48 @@ func (w *wire) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.Con
 	if w.old && resp != nil {
 		resp.BodyRefs = false
 	}
+	if (w.old || w.unary) && resp != nil {
+		resp.RenderStream = false
+	}
 	return resp, err
+}
+
+func (w *wire) RenderStream(st pb.Plugin_RenderStreamServer) error {
+	if w.old || w.unary {
+		return w.server.UnimplementedPluginServer.RenderStream(st)
+	}
+	w.mu.Lock()
+	w.streams++
+	w.mu.Unlock()
+	return w.server.RenderStream(&recordingStream{Plugin_RenderStreamServer: st, w: w})
+}
+
+type recordingStream struct {
+	pb.Plugin_RenderStreamServer
+	w *wire
+}
+
+func (r *recordingStream) Recv() (*pb.RenderRequest, error) {
+	req, err := r.Plugin_RenderStreamServer.Recv()
+	if req != nil {
+		r.w.mu.Lock()
+		r.w.req = req
+		r.w.mu.Unlock()
+	}
+	return req, err
+}
+
+func (r *recordingStream) Send(resp *pb.RenderResponse) error {
+	r.w.mu.Lock()
+	r.w.reply = resp
+	r.w.mu.Unlock()
+	return r.Plugin_RenderStreamServer.Send(resp)
 }
 
 func (w *wire) Render(ctx context.Context, req *pb.RenderRequest) (*pb.RenderResponse, error) {
 	w.mu.Lock()
 	w.req = req
+	w.unaries++
 	w.mu.Unlock()
 	if w.old {
 		req.BodyRefs = false
@@ -89,7 +129,13 @@ func (p *wirePlugin) GRPCClient(ctx context.Context, b *goplugin.GRPCBroker, c *
 
 func serveWire(t *testing.T, w *wire) sdk.Sink {
 	t.Helper()
-	client, _ := goplugin.TestPluginGRPCConn(t, false, map[string]goplugin.Plugin{PluginName: &wirePlugin{w: w}})
+	sink, _ := serveWireServer(t, w)
+	return sink
+}
+
+func serveWireServer(t *testing.T, w *wire) (sdk.Sink, *goplugin.GRPCServer) {
+	t.Helper()
+	client, gs := goplugin.TestPluginGRPCConn(t, false, map[string]goplugin.Plugin{PluginName: &wirePlugin{w: w}})
 	t.Cleanup(func() { _ = client.Close() })
 	raw, err := client.Dispense(PluginName)
 	if err != nil {
@@ -103,7 +149,7 @@ func serveWire(t *testing.T, w *wire) sdk.Sink {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c.(sdk.Sink)
+	return c.(sdk.Sink), gs
 }
 
 // TestRenderSendsTheBodyOnceEachWay: the delivery path hands a sink a
@@ -115,13 +161,15 @@ func serveWire(t *testing.T, w *wire) sdk.Sink {
 func TestRenderSendsTheBodyOnceEachWay(t *testing.T) {
 	body := []byte(`{"ref":"refs/heads/main","commits":[{"id":"1"}]}`)
 	tests := []struct {
-		name         string
-		old, upper   bool
-		wantReqBody  bool // Message.body on the wire
-		wantRespBody bool // Outbound.body on the wire
+		name              string
+		old, unary, upper bool
+		wantReqBody       bool // Message.body on the wire
+		wantRespBody      bool // Outbound.body on the wire
 	}{
 		{name: "current plugin", wantReqBody: false, wantRespBody: false},
 		{name: "current plugin, body changed", upper: true, wantReqBody: false, wantRespBody: true},
+		{name: "current plugin, unary", unary: true, wantReqBody: false, wantRespBody: false},
+		{name: "current plugin, unary, body changed", unary: true, upper: true, wantReqBody: false, wantRespBody: true},
 		{name: "plugin older than body references", old: true, wantReqBody: true, wantRespBody: true},
 	}
 	for _, tt := range tests {
@@ -132,7 +180,7 @@ func TestRenderSendsTheBodyOnceEachWay(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w := &wire{server: srv, old: tt.old}
+			w := &wire{server: srv, old: tt.old, unary: tt.unary}
 			remote := serveWire(t, w)
 
 			m := sdk.MessageFromEvent(&sdk.Event{ID: "e", Body: body})
@@ -150,6 +198,8 @@ func TestRenderSendsTheBodyOnceEachWay(t *testing.T) {
 			if !bytes.Equal(sink.seen.Body, body) || !bytes.Equal(sink.seen.Event.Body, body) {
 				t.Errorf("sink saw body %q, event body %q; want both %q", sink.seen.Body, sink.seen.Event.Body, body)
 			}
+			w.mu.Lock()
+			defer w.mu.Unlock()
 			if got := len(w.req.Message.Body) > 0; got != tt.wantReqBody {
 				t.Errorf("request carried Message.body: %v, want %v", got, tt.wantReqBody)
 			}
@@ -158,6 +208,9 @@ func TestRenderSendsTheBodyOnceEachWay(t *testing.T) {
 			}
 			if got := len(w.reply.Outbound.Body) > 0; got != tt.wantRespBody {
 				t.Errorf("reply carried Outbound.body: %v, want %v", got, tt.wantRespBody)
+			}
+			if streamed := !tt.old && !tt.unary; (w.streams == 1 && w.unaries == 0) != streamed {
+				t.Errorf("%d streams, %d unary renders; streamed: %v", w.streams, w.unaries, streamed)
 			}
 		})
 	}

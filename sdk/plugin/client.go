@@ -42,6 +42,9 @@ type connection struct {
 
 	hostOnce sync.Once
 	hostID   uint32
+
+	streamMu sync.Mutex
+	stream   *renderStream // nil until the first streamed render
 }
 
 // Swap takes over the connection of a newer Client (a restarted process).
@@ -157,7 +160,8 @@ type remote struct {
 	id   string
 	gen  uint64
 	caps sdk.Capabilities
-	refs bool // the instance's process reads body references
+	refs bool        // the instance's process reads body references
+	strm *connection // the instance's process serves RenderStream; nil: it does not
 	ok   bool
 }
 
@@ -165,18 +169,26 @@ type remote struct {
 // instance on the current process first when needed (the first call, or
 // the first after a restart).
 func (r *remote) ensure(ctx context.Context) (pb.PluginClient, string, error) {
-	rpc, id, _, err := r.ensureRefs(ctx)
-	return rpc, id, err
+	t, err := r.target(ctx)
+	return t.rpc, t.id, err
 }
 
-// ensureRefs is ensure that also says whether the process reads body
-// references (Message.event_body).
-func (r *remote) ensureRefs(ctx context.Context) (pb.PluginClient, string, bool, error) {
+// target is where a call goes: the process, the instance in it, and what
+// that process reads beyond the first version of the protocol.
+type target struct {
+	rpc  pb.PluginClient
+	id   string
+	refs bool        // body references (Message.event_body)
+	strm *connection // RenderStream is served; nil: unary Render only
+}
+
+// target is ensure with all of the target.
+func (r *remote) target(ctx context.Context) (target, error) {
 	conn, gen := r.c.current()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.ok && gen == r.gen {
-		return r.rpc, r.id, r.refs, nil
+		return target{r.rpc, r.id, r.refs, r.strm}, nil
 	}
 	req := &pb.ConfigureRequest{Kind: pb.Kind(r.kind), Name: r.name, ValuesJson: r.cfg.Values, BaseDir: r.cfg.BaseDir,
 		Pipeline: r.cfg.Pipeline, InstanceName: r.cfg.Name}
@@ -185,13 +197,17 @@ func (r *remote) ensureRefs(ctx context.Context) (pb.PluginClient, string, bool,
 	}
 	resp, err := conn.rpc.Configure(ctx, req, CallOptions()...)
 	if err != nil {
-		return nil, "", false, transport(err)
+		return target{}, transport(err)
 	}
 	if resp.Error != nil {
-		return nil, "", false, errorFromPB(resp.Error)
+		return target{}, errorFromPB(resp.Error)
 	}
 	r.rpc, r.id, r.gen, r.caps, r.refs, r.ok = conn.rpc, resp.InstanceId, gen, capabilitiesFromPB(resp.Capabilities), resp.BodyRefs, true
-	return r.rpc, r.id, r.refs, nil
+	r.strm = nil
+	if resp.RenderStream {
+		r.strm = conn
+	}
+	return target{r.rpc, r.id, r.refs, r.strm}, nil
 }
 
 // call returns the per-call options: the message limits, built once
@@ -260,11 +276,11 @@ func (s *remoteSource) Receive(ctx context.Context, req *sdk.Request) (sdk.Recei
 type remoteTransform struct{ *remote }
 
 func (t *remoteTransform) Transform(ctx context.Context, m sdk.Message) ([]sdk.Message, error) {
-	rpc, id, refs, err := t.ensureRefs(ctx)
+	to, err := t.target(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r, err := rpc.Transform(ctx, &pb.TransformRequest{InstanceId: id, Message: messageToPB(m, refs)}, t.call()...)
+	r, err := to.rpc.Transform(ctx, &pb.TransformRequest{InstanceId: to.id, Message: messageToPB(m, to.refs)}, t.call()...)
 	if err != nil {
 		return nil, transport(err)
 	}
@@ -286,11 +302,11 @@ type remoteSink struct{ *remote }
 func (s *remoteSink) DefaultRateLimit() float64 { return s.Capabilities().DefaultRateLimit }
 
 func (s *remoteSink) Render(ctx context.Context, m sdk.Message) (*sdk.Outbound, error) {
-	rpc, id, refs, err := s.ensureRefs(ctx)
+	to, err := s.target(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r, err := rpc.Render(ctx, &pb.RenderRequest{InstanceId: id, Message: messageToPB(m, refs), BodyRefs: true}, s.call()...)
+	r, err := s.render(ctx, to, &pb.RenderRequest{InstanceId: to.id, Message: messageToPB(m, to.refs), BodyRefs: true})
 	if err != nil {
 		return nil, transport(err)
 	}
@@ -305,6 +321,19 @@ func (s *remoteSink) Render(ctx context.Context, m sdk.Message) (*sdk.Outbound, 
 		out.Body = m.Body
 	}
 	return out, nil
+}
+
+// render sends one render on the process's RenderStream when the plugin
+// serves one, as a unary call otherwise.
+func (s *remoteSink) render(ctx context.Context, to target, req *pb.RenderRequest) (*pb.RenderResponse, error) {
+	if to.strm == nil {
+		return to.rpc.Render(ctx, req, s.call()...)
+	}
+	rs, err := to.strm.renderStream()
+	if err != nil {
+		return nil, err
+	}
+	return rs.call(ctx, req)
 }
 
 // Interpret asks the plugin to read an answer. Hosts call it only when
@@ -324,11 +353,11 @@ func (s *remoteSink) Interpret(ctx context.Context, out *sdk.Outbound, resp *sdk
 // Deliver asks the plugin to deliver a message itself. Hosts call it only
 // when sdk.As reports a Deliverer.
 func (s *remoteSink) Deliver(ctx context.Context, m sdk.Message) error {
-	rpc, id, refs, err := s.ensureRefs(ctx)
+	to, err := s.target(ctx)
 	if err != nil {
 		return err
 	}
-	r, err := rpc.Deliver(ctx, &pb.DeliverRequest{InstanceId: id, Message: messageToPB(m, refs)}, s.call()...)
+	r, err := to.rpc.Deliver(ctx, &pb.DeliverRequest{InstanceId: to.id, Message: messageToPB(m, to.refs)}, s.call()...)
 	if err != nil {
 		return transport(err)
 	}

@@ -17,6 +17,9 @@ import (
 // BenchmarkSinkRender: the per-event cost of rendering through a sink
 // built in (in-process) and the very same sink served by a plugin process
 // (gRPC over a local socket, AutoMTLS), on the GitHub push payload.
+// plugin_process renders a message without an event body;
+// plugin_process_delivery the message the delivery worker builds when
+// there is no transform (sdk.MessageFromEvent: the body is the event's).
 func BenchmarkSinkRender(b *testing.B) {
 	bin := filepath.Join(b.TempDir(), "httpsinkplugin")
 	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/httpsinkplugin").CombinedOutput(); err != nil {
@@ -27,7 +30,10 @@ func BenchmarkSinkRender(b *testing.B) {
 	body := corpus.Read(b, corpus.GitHubPush)
 	msg := sdk.Message{Event: &sdk.Event{ID: "e", Type: "push"}, Body: body, ContentType: sdk.ContentTypeJSON, DeliveryID: "bench.out.1"}
 
-	run := func(b *testing.B, def sdk.Definition) {
+	delivery := sdk.MessageFromEvent(&sdk.Event{ID: "e", Type: "push", Body: body, ContentType: sdk.ContentTypeJSON})
+	delivery.DeliveryID = "bench.out.1"
+
+	run := func(b *testing.B, def sdk.Definition, msg sdk.Message) {
 		c, err := def.Build(context.Background(), cfg)
 		if err != nil {
 			b.Fatal(err)
@@ -42,13 +48,18 @@ func BenchmarkSinkRender(b *testing.B) {
 			}
 		}
 	}
-	b.Run("builtin", func(b *testing.B) { run(b, http.Definition()) })
-	b.Run("plugin_process", func(b *testing.B) {
-		p, err := pluginhost.Start(context.Background(), pluginhost.Spec{Name: "httpsink", Path: bin}, slog.New(slog.DiscardHandler))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer p.Close()
-		run(b, p.Definitions()[0])
-	})
+	b.Run("builtin", func(b *testing.B) { run(b, http.Definition(), msg) })
+	for _, c := range []struct {
+		name string
+		msg  sdk.Message
+	}{{"plugin_process", msg}, {"plugin_process_delivery", delivery}} {
+		b.Run(c.name, func(b *testing.B) {
+			p, err := pluginhost.Start(context.Background(), pluginhost.Spec{Name: "httpsink", Path: bin}, slog.New(slog.DiscardHandler))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			run(b, p.Definitions()[0], c.msg)
+		})
+	}
 }

@@ -42,6 +42,9 @@ type connection struct {
 
 	hostOnce sync.Once
 	hostID   uint32
+
+	streamMu sync.Mutex
+	stream   *renderStream // nil until the first streamed render
 }
 
 // Swap takes over the connection of a newer Client (a restarted process).
@@ -157,6 +160,8 @@ type remote struct {
 	id   string
 	gen  uint64
 	caps sdk.Capabilities
+	refs bool        // the instance's process reads body references
+	strm *connection // the instance's process serves RenderStream; nil: it does not
 	ok   bool
 }
 
@@ -164,11 +169,26 @@ type remote struct {
 // instance on the current process first when needed (the first call, or
 // the first after a restart).
 func (r *remote) ensure(ctx context.Context) (pb.PluginClient, string, error) {
+	t, err := r.target(ctx)
+	return t.rpc, t.id, err
+}
+
+// target is where a call goes: the process, the instance in it, and what
+// that process reads beyond the first version of the protocol.
+type target struct {
+	rpc  pb.PluginClient
+	id   string
+	refs bool        // body references (Message.event_body)
+	strm *connection // RenderStream is served; nil: unary Render only
+}
+
+// target is ensure with all of the target.
+func (r *remote) target(ctx context.Context) (target, error) {
 	conn, gen := r.c.current()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.ok && gen == r.gen {
-		return r.rpc, r.id, nil
+		return target{r.rpc, r.id, r.refs, r.strm}, nil
 	}
 	req := &pb.ConfigureRequest{Kind: pb.Kind(r.kind), Name: r.name, ValuesJson: r.cfg.Values, BaseDir: r.cfg.BaseDir,
 		Pipeline: r.cfg.Pipeline, InstanceName: r.cfg.Name}
@@ -177,16 +197,24 @@ func (r *remote) ensure(ctx context.Context) (pb.PluginClient, string, error) {
 	}
 	resp, err := conn.rpc.Configure(ctx, req, CallOptions()...)
 	if err != nil {
-		return nil, "", transport(err)
+		return target{}, transport(err)
 	}
 	if resp.Error != nil {
-		return nil, "", errorFromPB(resp.Error)
+		return target{}, errorFromPB(resp.Error)
 	}
-	r.rpc, r.id, r.gen, r.caps, r.ok = conn.rpc, resp.InstanceId, gen, capabilitiesFromPB(resp.Capabilities), true
-	return r.rpc, r.id, nil
+	r.rpc, r.id, r.gen, r.caps, r.refs, r.ok = conn.rpc, resp.InstanceId, gen, capabilitiesFromPB(resp.Capabilities), resp.BodyRefs, true
+	r.strm = nil
+	if resp.RenderStream {
+		r.strm = conn
+	}
+	return target{r.rpc, r.id, r.refs, r.strm}, nil
 }
 
-func (r *remote) call() []grpc.CallOption { return CallOptions() }
+// call returns the per-call options: the message limits, built once
+// (gRPC only reads them).
+func (r *remote) call() []grpc.CallOption { return callOptions }
+
+var callOptions = CallOptions()
 
 // Capabilities reports what the plugin's component really implements.
 func (r *remote) Capabilities() sdk.Capabilities {
@@ -248,11 +276,11 @@ func (s *remoteSource) Receive(ctx context.Context, req *sdk.Request) (sdk.Recei
 type remoteTransform struct{ *remote }
 
 func (t *remoteTransform) Transform(ctx context.Context, m sdk.Message) ([]sdk.Message, error) {
-	rpc, id, err := t.ensure(ctx)
+	to, err := t.target(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r, err := rpc.Transform(ctx, &pb.TransformRequest{InstanceId: id, Message: messageToPB(m)}, t.call()...)
+	r, err := to.rpc.Transform(ctx, &pb.TransformRequest{InstanceId: to.id, Message: messageToPB(m, to.refs)}, t.call()...)
 	if err != nil {
 		return nil, transport(err)
 	}
@@ -274,11 +302,11 @@ type remoteSink struct{ *remote }
 func (s *remoteSink) DefaultRateLimit() float64 { return s.Capabilities().DefaultRateLimit }
 
 func (s *remoteSink) Render(ctx context.Context, m sdk.Message) (*sdk.Outbound, error) {
-	rpc, id, err := s.ensure(ctx)
+	to, err := s.target(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r, err := rpc.Render(ctx, &pb.RenderRequest{InstanceId: id, Message: messageToPB(m)}, s.call()...)
+	r, err := s.render(ctx, to, &pb.RenderRequest{InstanceId: to.id, Message: messageToPB(m, to.refs), BodyRefs: true})
 	if err != nil {
 		return nil, transport(err)
 	}
@@ -288,7 +316,24 @@ func (s *remoteSink) Render(ctx context.Context, m sdk.Message) (*sdk.Outbound, 
 	if r.Outbound == nil {
 		return nil, errors.New("plugin rendered no request")
 	}
-	return outboundFromPB(r.Outbound), nil
+	out := outboundFromPB(r.Outbound)
+	if r.Outbound.MessageBody {
+		out.Body = m.Body
+	}
+	return out, nil
+}
+
+// render sends one render on the process's RenderStream when the plugin
+// serves one, as a unary call otherwise.
+func (s *remoteSink) render(ctx context.Context, to target, req *pb.RenderRequest) (*pb.RenderResponse, error) {
+	if to.strm == nil {
+		return to.rpc.Render(ctx, req, s.call()...)
+	}
+	rs, err := to.strm.renderStream()
+	if err != nil {
+		return nil, err
+	}
+	return rs.call(ctx, req)
 }
 
 // Interpret asks the plugin to read an answer. Hosts call it only when
@@ -308,11 +353,11 @@ func (s *remoteSink) Interpret(ctx context.Context, out *sdk.Outbound, resp *sdk
 // Deliver asks the plugin to deliver a message itself. Hosts call it only
 // when sdk.As reports a Deliverer.
 func (s *remoteSink) Deliver(ctx context.Context, m sdk.Message) error {
-	rpc, id, err := s.ensure(ctx)
+	to, err := s.target(ctx)
 	if err != nil {
 		return err
 	}
-	r, err := rpc.Deliver(ctx, &pb.DeliverRequest{InstanceId: id, Message: messageToPB(m)}, s.call()...)
+	r, err := to.rpc.Deliver(ctx, &pb.DeliverRequest{InstanceId: to.id, Message: messageToPB(m, to.refs)}, s.call()...)
 	if err != nil {
 		return transport(err)
 	}

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"time"
@@ -63,14 +64,33 @@ func eventFromPB(e *pb.Event) *sdk.Event {
 		Header: headerFromPB(e.Header), ContentType: e.ContentType, Body: e.Body}
 }
 
-func messageToPB(m sdk.Message) *pb.Message {
-	return &pb.Message{Event: eventToPB(m.Event), Body: m.Body, ContentType: m.ContentType, Header: headerToPB(m.Header),
+// messageToPB converts m; with refs (the receiver reads body references)
+// a body that is the event's body is sent once, as the event's.
+func messageToPB(m sdk.Message, refs bool) *pb.Message {
+	pm := &pb.Message{Event: eventToPB(m.Event), Body: m.Body, ContentType: m.ContentType, Header: headerToPB(m.Header),
 		DeliveryId: m.DeliveryID, Index: int32(m.Index)}
+	if refs && pm.Event != nil && len(m.Body) > 0 && sameBytes(m.Body, m.Event.Body) {
+		pm.Body, pm.EventBody = nil, true
+	}
+	return pm
 }
 
 func messageFromPB(m *pb.Message) sdk.Message {
-	return sdk.Message{Event: eventFromPB(m.GetEvent()), Body: m.GetBody(), ContentType: m.GetContentType(), Header: headerFromPB(m.GetHeader()),
+	out := sdk.Message{Event: eventFromPB(m.GetEvent()), Body: m.GetBody(), ContentType: m.GetContentType(), Header: headerFromPB(m.GetHeader()),
 		DeliveryID: m.GetDeliveryId(), Index: int(m.GetIndex())}
+	if m.GetEventBody() && out.Event != nil {
+		out.Body = out.Event.Body
+	}
+	return out
+}
+
+// sameBytes reports whether a and b hold the same bytes; the common case,
+// one slice passed along unchanged, is answered without reading them.
+func sameBytes(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	return len(a) == 0 || &a[0] == &b[0] || bytes.Equal(a, b)
 }
 
 func requestToPB(r *sdk.Request) *pb.Request {

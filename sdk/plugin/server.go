@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
 
@@ -83,7 +84,8 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.C
 	s.mu.Lock()
 	s.instances[id] = c
 	s.mu.Unlock()
-	return &pb.ConfigureResponse{InstanceId: id, Capabilities: capabilitiesToPB(sdk.CapabilitiesOf(c))}, nil
+	return &pb.ConfigureResponse{InstanceId: id, Capabilities: capabilitiesToPB(sdk.CapabilitiesOf(c)), BodyRefs: true,
+		RenderStream: true}, nil
 }
 
 func (s *server) instance(id string) (sdk.Component, error) {
@@ -132,7 +134,7 @@ func (s *server) Transform(ctx context.Context, req *pb.TransformRequest) (*pb.T
 	}
 	resp := &pb.TransformResponse{Messages: make([]*pb.Message, len(out))}
 	for i, m := range out {
-		resp.Messages[i] = messageToPB(m)
+		resp.Messages[i] = messageToPB(m, false)
 	}
 	return resp, nil
 }
@@ -142,11 +144,45 @@ func (s *server) Render(ctx context.Context, req *pb.RenderRequest) (*pb.RenderR
 	if err != nil {
 		return &pb.RenderResponse{Error: errorToPB(err)}, nil
 	}
-	out, err := sk.Render(ctx, messageFromPB(req.Message))
+	m := messageFromPB(req.Message)
+	out, err := sk.Render(ctx, m)
 	if err != nil {
 		return &pb.RenderResponse{Error: errorToPB(err)}, nil
 	}
-	return &pb.RenderResponse{Outbound: outboundToPB(out)}, nil
+	po := outboundToPB(out)
+	if req.BodyRefs && po != nil && len(po.Body) > 0 && sameBytes(po.Body, m.Body) {
+		// The host has this body: say so instead of sending it back.
+		po.Body, po.MessageBody = nil, true
+	}
+	return &pb.RenderResponse{Outbound: po}, nil
+}
+
+// RenderStream answers Render calls arriving on one stream, each in its
+// own goroutine (calls from several deliveries overlap), under the
+// call's deadline; the stream's end cancels the calls still running.
+func (s *server) RenderStream(st pb.Plugin_RenderStreamServer) error {
+	ctx := st.Context()
+	var send sync.Mutex
+	var running sync.WaitGroup
+	defer running.Wait()
+	for {
+		req, err := st.Recv()
+		if err != nil {
+			return err
+		}
+		running.Go(func() {
+			callCtx, cancel := ctx, context.CancelFunc(func() {})
+			if req.DeadlineUnixNano != 0 {
+				callCtx, cancel = context.WithDeadline(ctx, time.Unix(0, req.DeadlineUnixNano))
+			}
+			resp, _ := s.Render(callCtx, req)
+			cancel()
+			resp.CallId = req.CallId
+			send.Lock()
+			defer send.Unlock()
+			_ = st.Send(resp) // a failed send ends the stream: Recv reports it
+		})
+	}
 }
 
 func (s *server) Interpret(ctx context.Context, req *pb.InterpretRequest) (*pb.InterpretResponse, error) {

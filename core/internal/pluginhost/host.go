@@ -23,7 +23,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -112,7 +111,7 @@ func (p *Plugin) launch() (*goplugin.Client, *exec.Cmd, *sdkplugin.Client, error
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		StartTimeout:     startTimeout,
 		Logger:           hclogToSlog(p.log),
-		GRPCDialOptions:  []grpc.DialOption{grpc.WithDefaultCallOptions(sdkplugin.CallOptions()...)},
+		GRPCDialOptions:  sdkplugin.DialOptions(),
 	}
 	var cmd *exec.Cmd
 	if p.spec.Reattach != nil {

@@ -846,10 +846,16 @@ func (x *ConfigureRequest) GetHttpHandle() uint64 {
 }
 
 type ConfigureResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	InstanceId    string                 `protobuf:"bytes,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
-	Error         *Error                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
-	Capabilities  *Capabilities          `protobuf:"bytes,3,opt,name=capabilities,proto3" json:"capabilities,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	InstanceId   string                 `protobuf:"bytes,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	Error        *Error                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	Capabilities *Capabilities          `protobuf:"bytes,3,opt,name=capabilities,proto3" json:"capabilities,omitempty"`
+	// The plugin reads body references (Message.event_body): the host may
+	// send a message's body once when it is the event's body. A plugin built
+	// before this field existed leaves it false and gets both bodies.
+	BodyRefs bool `protobuf:"varint,4,opt,name=body_refs,json=bodyRefs,proto3" json:"body_refs,omitempty"`
+	// The plugin serves RenderStream.
+	RenderStream  bool `protobuf:"varint,5,opt,name=render_stream,json=renderStream,proto3" json:"render_stream,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -903,6 +909,20 @@ func (x *ConfigureResponse) GetCapabilities() *Capabilities {
 		return x.Capabilities
 	}
 	return nil
+}
+
+func (x *ConfigureResponse) GetBodyRefs() bool {
+	if x != nil {
+		return x.BodyRefs
+	}
+	return false
+}
+
+func (x *ConfigureResponse) GetRenderStream() bool {
+	if x != nil {
+		return x.RenderStream
+	}
+	return false
 }
 
 type Capabilities struct {
@@ -1453,13 +1473,16 @@ func (x *Event) GetBody() []byte {
 }
 
 type Message struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Event         *Event                 `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
-	Body          []byte                 `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
-	ContentType   string                 `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
-	Header        map[string]*Values     `protobuf:"bytes,4,rep,name=header,proto3" json:"header,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	DeliveryId    string                 `protobuf:"bytes,5,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"`
-	Index         int32                  `protobuf:"varint,6,opt,name=index,proto3" json:"index,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Event       *Event                 `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	Body        []byte                 `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
+	ContentType string                 `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	Header      map[string]*Values     `protobuf:"bytes,4,rep,name=header,proto3" json:"header,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	DeliveryId  string                 `protobuf:"bytes,5,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"`
+	Index       int32                  `protobuf:"varint,6,opt,name=index,proto3" json:"index,omitempty"`
+	// The body is the event's body (event.body), sent once: body is empty.
+	// Set only towards a plugin that announced ConfigureResponse.body_refs.
+	EventBody     bool `protobuf:"varint,7,opt,name=event_body,json=eventBody,proto3" json:"event_body,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1536,13 +1559,24 @@ func (x *Message) GetIndex() int32 {
 	return 0
 }
 
+func (x *Message) GetEventBody() bool {
+	if x != nil {
+		return x.EventBody
+	}
+	return false
+}
+
 type Outbound struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Method        string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
-	Url           string                 `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
-	Header        map[string]*Values     `protobuf:"bytes,3,rep,name=header,proto3" json:"header,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Body          []byte                 `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`
-	TimeoutMs     int64                  `protobuf:"varint,5,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Method    string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	Url       string                 `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	Header    map[string]*Values     `protobuf:"bytes,3,rep,name=header,proto3" json:"header,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Body      []byte                 `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`
+	TimeoutMs int64                  `protobuf:"varint,5,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	// In a RenderResponse: the body is the rendered message's body, which
+	// the host already has: body is empty. Set only when the RenderRequest
+	// had body_refs.
+	MessageBody   bool `protobuf:"varint,6,opt,name=message_body,json=messageBody,proto3" json:"message_body,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1610,6 +1644,13 @@ func (x *Outbound) GetTimeoutMs() int64 {
 		return x.TimeoutMs
 	}
 	return 0
+}
+
+func (x *Outbound) GetMessageBody() bool {
+	if x != nil {
+		return x.MessageBody
+	}
+	return false
 }
 
 type Verdict struct {
@@ -1995,11 +2036,18 @@ func (x *TransformResponse) GetError() *Error {
 }
 
 type RenderRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	InstanceId    string                 `protobuf:"bytes,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
-	Message       *Message               `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	InstanceId string                 `protobuf:"bytes,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	Message    *Message               `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	// The host reads Outbound.message_body: a rendered body equal to the
+	// message's need not be sent back.
+	BodyRefs bool `protobuf:"varint,3,opt,name=body_refs,json=bodyRefs,proto3" json:"body_refs,omitempty"`
+	// On RenderStream: the call's number, echoed in its response, and its
+	// deadline (0: none), which the plugin applies to the render.
+	CallId           uint64 `protobuf:"varint,4,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	DeadlineUnixNano int64  `protobuf:"varint,5,opt,name=deadline_unix_nano,json=deadlineUnixNano,proto3" json:"deadline_unix_nano,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *RenderRequest) Reset() {
@@ -2046,10 +2094,33 @@ func (x *RenderRequest) GetMessage() *Message {
 	return nil
 }
 
+func (x *RenderRequest) GetBodyRefs() bool {
+	if x != nil {
+		return x.BodyRefs
+	}
+	return false
+}
+
+func (x *RenderRequest) GetCallId() uint64 {
+	if x != nil {
+		return x.CallId
+	}
+	return 0
+}
+
+func (x *RenderRequest) GetDeadlineUnixNano() int64 {
+	if x != nil {
+		return x.DeadlineUnixNano
+	}
+	return 0
+}
+
 type RenderResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Outbound      *Outbound              `protobuf:"bytes,1,opt,name=outbound,proto3" json:"outbound,omitempty"`
-	Error         *Error                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Outbound *Outbound              `protobuf:"bytes,1,opt,name=outbound,proto3" json:"outbound,omitempty"`
+	Error    *Error                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	// On RenderStream: the call_id of the request answered.
+	CallId        uint64 `protobuf:"varint,3,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2096,6 +2167,13 @@ func (x *RenderResponse) GetError() *Error {
 		return x.Error
 	}
 	return nil
+}
+
+func (x *RenderResponse) GetCallId() uint64 {
+	if x != nil {
+		return x.CallId
+	}
+	return 0
 }
 
 type InterpretRequest struct {
@@ -2449,12 +2527,14 @@ const file_hookferry_v1_hookferry_proto_rawDesc = "" +
 	"\rinstance_name\x18\x06 \x01(\tR\finstanceName\x12#\n" +
 	"\rhost_services\x18\a \x01(\rR\fhostServices\x12\x1f\n" +
 	"\vhttp_handle\x18\b \x01(\x04R\n" +
-	"httpHandle\"\x9f\x01\n" +
+	"httpHandle\"\xe1\x01\n" +
 	"\x11ConfigureResponse\x12\x1f\n" +
 	"\vinstance_id\x18\x01 \x01(\tR\n" +
 	"instanceId\x12)\n" +
 	"\x05error\x18\x02 \x01(\v2\x13.hookferry.v1.ErrorR\x05error\x12>\n" +
-	"\fcapabilities\x18\x03 \x01(\v2\x1a.hookferry.v1.CapabilitiesR\fcapabilities\"\x96\x01\n" +
+	"\fcapabilities\x18\x03 \x01(\v2\x1a.hookferry.v1.CapabilitiesR\fcapabilities\x12\x1b\n" +
+	"\tbody_refs\x18\x04 \x01(\bR\bbodyRefs\x12#\n" +
+	"\rrender_stream\x18\x05 \x01(\bR\frenderStream\"\x96\x01\n" +
 	"\fCapabilities\x12\x18\n" +
 	"\amethods\x18\x01 \x03(\tR\amethods\x12 \n" +
 	"\vinterpreter\x18\x02 \x01(\bR\vinterpreter\x12\x1c\n" +
@@ -2514,7 +2594,7 @@ const file_hookferry_v1_hookferry_proto_rawDesc = "" +
 	"\x04body\x18\b \x01(\fR\x04body\x1aO\n" +
 	"\vHeaderEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12*\n" +
-	"\x05value\x18\x02 \x01(\v2\x14.hookferry.v1.ValuesR\x05value:\x028\x01\"\xae\x02\n" +
+	"\x05value\x18\x02 \x01(\v2\x14.hookferry.v1.ValuesR\x05value:\x028\x01\"\xcd\x02\n" +
 	"\aMessage\x12)\n" +
 	"\x05event\x18\x01 \x01(\v2\x13.hookferry.v1.EventR\x05event\x12\x12\n" +
 	"\x04body\x18\x02 \x01(\fR\x04body\x12!\n" +
@@ -2522,17 +2602,20 @@ const file_hookferry_v1_hookferry_proto_rawDesc = "" +
 	"\x06header\x18\x04 \x03(\v2!.hookferry.v1.Message.HeaderEntryR\x06header\x12\x1f\n" +
 	"\vdelivery_id\x18\x05 \x01(\tR\n" +
 	"deliveryId\x12\x14\n" +
-	"\x05index\x18\x06 \x01(\x05R\x05index\x1aO\n" +
+	"\x05index\x18\x06 \x01(\x05R\x05index\x12\x1d\n" +
+	"\n" +
+	"event_body\x18\a \x01(\bR\teventBody\x1aO\n" +
 	"\vHeaderEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12*\n" +
-	"\x05value\x18\x02 \x01(\v2\x14.hookferry.v1.ValuesR\x05value:\x028\x01\"\xf4\x01\n" +
+	"\x05value\x18\x02 \x01(\v2\x14.hookferry.v1.ValuesR\x05value:\x028\x01\"\x97\x02\n" +
 	"\bOutbound\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12:\n" +
 	"\x06header\x18\x03 \x03(\v2\".hookferry.v1.Outbound.HeaderEntryR\x06header\x12\x12\n" +
 	"\x04body\x18\x04 \x01(\fR\x04body\x12\x1d\n" +
 	"\n" +
-	"timeout_ms\x18\x05 \x01(\x03R\ttimeoutMs\x1aO\n" +
+	"timeout_ms\x18\x05 \x01(\x03R\ttimeoutMs\x12!\n" +
+	"\fmessage_body\x18\x06 \x01(\bR\vmessageBody\x1aO\n" +
 	"\vHeaderEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12*\n" +
 	"\x05value\x18\x02 \x01(\v2\x14.hookferry.v1.ValuesR\x05value:\x028\x01\"\xde\x01\n" +
@@ -2565,14 +2648,18 @@ const file_hookferry_v1_hookferry_proto_rawDesc = "" +
 	"\amessage\x18\x02 \x01(\v2\x15.hookferry.v1.MessageR\amessage\"q\n" +
 	"\x11TransformResponse\x121\n" +
 	"\bmessages\x18\x01 \x03(\v2\x15.hookferry.v1.MessageR\bmessages\x12)\n" +
-	"\x05error\x18\x02 \x01(\v2\x13.hookferry.v1.ErrorR\x05error\"a\n" +
+	"\x05error\x18\x02 \x01(\v2\x13.hookferry.v1.ErrorR\x05error\"\xc5\x01\n" +
 	"\rRenderRequest\x12\x1f\n" +
 	"\vinstance_id\x18\x01 \x01(\tR\n" +
 	"instanceId\x12/\n" +
-	"\amessage\x18\x02 \x01(\v2\x15.hookferry.v1.MessageR\amessage\"o\n" +
+	"\amessage\x18\x02 \x01(\v2\x15.hookferry.v1.MessageR\amessage\x12\x1b\n" +
+	"\tbody_refs\x18\x03 \x01(\bR\bbodyRefs\x12\x17\n" +
+	"\acall_id\x18\x04 \x01(\x04R\x06callId\x12,\n" +
+	"\x12deadline_unix_nano\x18\x05 \x01(\x03R\x10deadlineUnixNano\"\x88\x01\n" +
 	"\x0eRenderResponse\x122\n" +
 	"\boutbound\x18\x01 \x01(\v2\x16.hookferry.v1.OutboundR\boutbound\x12)\n" +
-	"\x05error\x18\x02 \x01(\v2\x13.hookferry.v1.ErrorR\x05error\"\x9b\x01\n" +
+	"\x05error\x18\x02 \x01(\v2\x13.hookferry.v1.ErrorR\x05error\x12\x17\n" +
+	"\acall_id\x18\x03 \x01(\x04R\x06callId\"\x9b\x01\n" +
 	"\x10InterpretRequest\x12\x1f\n" +
 	"\vinstance_id\x18\x01 \x01(\tR\n" +
 	"instanceId\x122\n" +
@@ -2595,13 +2682,14 @@ const file_hookferry_v1_hookferry_proto_rawDesc = "" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vKIND_SOURCE\x10\x01\x12\x12\n" +
 	"\x0eKIND_TRANSFORM\x10\x02\x12\r\n" +
-	"\tKIND_SINK\x10\x032\xd4\x04\n" +
+	"\tKIND_SINK\x10\x032\xa3\x05\n" +
 	"\x06Plugin\x12I\n" +
 	"\bDescribe\x12\x1d.hookferry.v1.DescribeRequest\x1a\x1e.hookferry.v1.DescribeResponse\x12L\n" +
 	"\tConfigure\x12\x1e.hookferry.v1.ConfigureRequest\x1a\x1f.hookferry.v1.ConfigureResponse\x12F\n" +
 	"\aReceive\x12\x1c.hookferry.v1.ReceiveRequest\x1a\x1d.hookferry.v1.ReceiveResponse\x12L\n" +
 	"\tTransform\x12\x1e.hookferry.v1.TransformRequest\x1a\x1f.hookferry.v1.TransformResponse\x12C\n" +
-	"\x06Render\x12\x1b.hookferry.v1.RenderRequest\x1a\x1c.hookferry.v1.RenderResponse\x12L\n" +
+	"\x06Render\x12\x1b.hookferry.v1.RenderRequest\x1a\x1c.hookferry.v1.RenderResponse\x12M\n" +
+	"\fRenderStream\x12\x1b.hookferry.v1.RenderRequest\x1a\x1c.hookferry.v1.RenderResponse(\x010\x01\x12L\n" +
 	"\tInterpret\x12\x1e.hookferry.v1.InterpretRequest\x1a\x1f.hookferry.v1.InterpretResponse\x12F\n" +
 	"\aDeliver\x12\x1c.hookferry.v1.DeliverRequest\x1a\x1d.hookferry.v1.DeliverResponse\x12@\n" +
 	"\x05Close\x12\x1a.hookferry.v1.CloseRequest\x1a\x1b.hookferry.v1.CloseResponse2M\n" +
@@ -2719,21 +2807,23 @@ var file_hookferry_v1_hookferry_proto_depIdxs = []int32{
 	26, // 48: hookferry.v1.Plugin.Receive:input_type -> hookferry.v1.ReceiveRequest
 	28, // 49: hookferry.v1.Plugin.Transform:input_type -> hookferry.v1.TransformRequest
 	30, // 50: hookferry.v1.Plugin.Render:input_type -> hookferry.v1.RenderRequest
-	32, // 51: hookferry.v1.Plugin.Interpret:input_type -> hookferry.v1.InterpretRequest
-	34, // 52: hookferry.v1.Plugin.Deliver:input_type -> hookferry.v1.DeliverRequest
-	36, // 53: hookferry.v1.Plugin.Close:input_type -> hookferry.v1.CloseRequest
-	24, // 54: hookferry.v1.HostServices.HTTP:input_type -> hookferry.v1.HTTPRequest
-	6,  // 55: hookferry.v1.Plugin.Describe:output_type -> hookferry.v1.DescribeResponse
-	13, // 56: hookferry.v1.Plugin.Configure:output_type -> hookferry.v1.ConfigureResponse
-	27, // 57: hookferry.v1.Plugin.Receive:output_type -> hookferry.v1.ReceiveResponse
-	29, // 58: hookferry.v1.Plugin.Transform:output_type -> hookferry.v1.TransformResponse
-	31, // 59: hookferry.v1.Plugin.Render:output_type -> hookferry.v1.RenderResponse
-	33, // 60: hookferry.v1.Plugin.Interpret:output_type -> hookferry.v1.InterpretResponse
-	35, // 61: hookferry.v1.Plugin.Deliver:output_type -> hookferry.v1.DeliverResponse
-	37, // 62: hookferry.v1.Plugin.Close:output_type -> hookferry.v1.CloseResponse
-	25, // 63: hookferry.v1.HostServices.HTTP:output_type -> hookferry.v1.HTTPResponse
-	55, // [55:64] is the sub-list for method output_type
-	46, // [46:55] is the sub-list for method input_type
+	30, // 51: hookferry.v1.Plugin.RenderStream:input_type -> hookferry.v1.RenderRequest
+	32, // 52: hookferry.v1.Plugin.Interpret:input_type -> hookferry.v1.InterpretRequest
+	34, // 53: hookferry.v1.Plugin.Deliver:input_type -> hookferry.v1.DeliverRequest
+	36, // 54: hookferry.v1.Plugin.Close:input_type -> hookferry.v1.CloseRequest
+	24, // 55: hookferry.v1.HostServices.HTTP:input_type -> hookferry.v1.HTTPRequest
+	6,  // 56: hookferry.v1.Plugin.Describe:output_type -> hookferry.v1.DescribeResponse
+	13, // 57: hookferry.v1.Plugin.Configure:output_type -> hookferry.v1.ConfigureResponse
+	27, // 58: hookferry.v1.Plugin.Receive:output_type -> hookferry.v1.ReceiveResponse
+	29, // 59: hookferry.v1.Plugin.Transform:output_type -> hookferry.v1.TransformResponse
+	31, // 60: hookferry.v1.Plugin.Render:output_type -> hookferry.v1.RenderResponse
+	31, // 61: hookferry.v1.Plugin.RenderStream:output_type -> hookferry.v1.RenderResponse
+	33, // 62: hookferry.v1.Plugin.Interpret:output_type -> hookferry.v1.InterpretResponse
+	35, // 63: hookferry.v1.Plugin.Deliver:output_type -> hookferry.v1.DeliverResponse
+	37, // 64: hookferry.v1.Plugin.Close:output_type -> hookferry.v1.CloseResponse
+	25, // 65: hookferry.v1.HostServices.HTTP:output_type -> hookferry.v1.HTTPResponse
+	56, // [56:66] is the sub-list for method output_type
+	46, // [46:56] is the sub-list for method input_type
 	46, // [46:46] is the sub-list for extension type_name
 	46, // [46:46] is the sub-list for extension extendee
 	0,  // [0:46] is the sub-list for field type_name

@@ -32,14 +32,15 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Plugin_Describe_FullMethodName  = "/hookferry.v1.Plugin/Describe"
-	Plugin_Configure_FullMethodName = "/hookferry.v1.Plugin/Configure"
-	Plugin_Receive_FullMethodName   = "/hookferry.v1.Plugin/Receive"
-	Plugin_Transform_FullMethodName = "/hookferry.v1.Plugin/Transform"
-	Plugin_Render_FullMethodName    = "/hookferry.v1.Plugin/Render"
-	Plugin_Interpret_FullMethodName = "/hookferry.v1.Plugin/Interpret"
-	Plugin_Deliver_FullMethodName   = "/hookferry.v1.Plugin/Deliver"
-	Plugin_Close_FullMethodName     = "/hookferry.v1.Plugin/Close"
+	Plugin_Describe_FullMethodName     = "/hookferry.v1.Plugin/Describe"
+	Plugin_Configure_FullMethodName    = "/hookferry.v1.Plugin/Configure"
+	Plugin_Receive_FullMethodName      = "/hookferry.v1.Plugin/Receive"
+	Plugin_Transform_FullMethodName    = "/hookferry.v1.Plugin/Transform"
+	Plugin_Render_FullMethodName       = "/hookferry.v1.Plugin/Render"
+	Plugin_RenderStream_FullMethodName = "/hookferry.v1.Plugin/RenderStream"
+	Plugin_Interpret_FullMethodName    = "/hookferry.v1.Plugin/Interpret"
+	Plugin_Deliver_FullMethodName      = "/hookferry.v1.Plugin/Deliver"
+	Plugin_Close_FullMethodName        = "/hookferry.v1.Plugin/Close"
 )
 
 // PluginClient is the client API for Plugin service.
@@ -51,6 +52,10 @@ type PluginClient interface {
 	Receive(ctx context.Context, in *ReceiveRequest, opts ...grpc.CallOption) (*ReceiveResponse, error)
 	Transform(ctx context.Context, in *TransformRequest, opts ...grpc.CallOption) (*TransformResponse, error)
 	Render(ctx context.Context, in *RenderRequest, opts ...grpc.CallOption) (*RenderResponse, error)
+	// RenderStream carries Render calls on one long-lived stream, matched by
+	// call_id, without a stream set up per call. A host uses it only with a
+	// plugin that announced ConfigureResponse.render_stream.
+	RenderStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[RenderRequest, RenderResponse], error)
 	Interpret(ctx context.Context, in *InterpretRequest, opts ...grpc.CallOption) (*InterpretResponse, error)
 	Deliver(ctx context.Context, in *DeliverRequest, opts ...grpc.CallOption) (*DeliverResponse, error)
 	Close(ctx context.Context, in *CloseRequest, opts ...grpc.CallOption) (*CloseResponse, error)
@@ -114,6 +119,19 @@ func (c *pluginClient) Render(ctx context.Context, in *RenderRequest, opts ...gr
 	return out, nil
 }
 
+func (c *pluginClient) RenderStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[RenderRequest, RenderResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Plugin_ServiceDesc.Streams[0], Plugin_RenderStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[RenderRequest, RenderResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Plugin_RenderStreamClient = grpc.BidiStreamingClient[RenderRequest, RenderResponse]
+
 func (c *pluginClient) Interpret(ctx context.Context, in *InterpretRequest, opts ...grpc.CallOption) (*InterpretResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(InterpretResponse)
@@ -153,6 +171,10 @@ type PluginServer interface {
 	Receive(context.Context, *ReceiveRequest) (*ReceiveResponse, error)
 	Transform(context.Context, *TransformRequest) (*TransformResponse, error)
 	Render(context.Context, *RenderRequest) (*RenderResponse, error)
+	// RenderStream carries Render calls on one long-lived stream, matched by
+	// call_id, without a stream set up per call. A host uses it only with a
+	// plugin that announced ConfigureResponse.render_stream.
+	RenderStream(grpc.BidiStreamingServer[RenderRequest, RenderResponse]) error
 	Interpret(context.Context, *InterpretRequest) (*InterpretResponse, error)
 	Deliver(context.Context, *DeliverRequest) (*DeliverResponse, error)
 	Close(context.Context, *CloseRequest) (*CloseResponse, error)
@@ -180,6 +202,9 @@ func (UnimplementedPluginServer) Transform(context.Context, *TransformRequest) (
 }
 func (UnimplementedPluginServer) Render(context.Context, *RenderRequest) (*RenderResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Render not implemented")
+}
+func (UnimplementedPluginServer) RenderStream(grpc.BidiStreamingServer[RenderRequest, RenderResponse]) error {
+	return status.Error(codes.Unimplemented, "method RenderStream not implemented")
 }
 func (UnimplementedPluginServer) Interpret(context.Context, *InterpretRequest) (*InterpretResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Interpret not implemented")
@@ -301,6 +326,13 @@ func _Plugin_Render_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Plugin_RenderStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(PluginServer).RenderStream(&grpc.GenericServerStream[RenderRequest, RenderResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Plugin_RenderStreamServer = grpc.BidiStreamingServer[RenderRequest, RenderResponse]
+
 func _Plugin_Interpret_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(InterpretRequest)
 	if err := dec(in); err != nil {
@@ -395,7 +427,14 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Plugin_Close_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "RenderStream",
+			Handler:       _Plugin_RenderStream_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "hookferry/v1/hookferry.proto",
 }
 

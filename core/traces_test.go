@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -145,8 +147,16 @@ telemetry {
 	if receive.Parent.IsValid() || receive.SpanKind != trace.SpanKindServer {
 		t.Fatalf("receive: parent %v kind %v", receive.Parent, receive.SpanKind)
 	}
-	childOf(t, one(t, spans, "verify"), receive)
-	childOf(t, one(t, spans, "enqueue"), receive)
+	// Verify and enqueue are stages of the one receive span, in order,
+	// not spans of their own.
+	if ev := eventNames(receive); len(ev) != 2 || ev[0] != "verified" || ev[1] != "enqueued" {
+		t.Fatalf("receive events %v, want [verified enqueued]", ev)
+	}
+	for _, n := range []string{"verify", "enqueue"} {
+		if slices.Contains(names(spans), n) {
+			t.Fatalf("a %q span was recorded; spans %v", n, names(spans))
+		}
+	}
 	// The attempt joins the event's trace through the stored traceparent
 	// (JetStream message headers).
 	childOf(t, attempt, receive)
@@ -164,6 +174,53 @@ telemetry {
 	want := "00-" + send.SpanContext.TraceID().String() + "-" + send.SpanContext.SpanID().String() + "-01"
 	if tp := got[0].Header.Get("Traceparent"); tp != want {
 		t.Fatalf("outbound traceparent %q, want %q", tp, want)
+	}
+}
+
+// eventNames lists a span's events in order.
+func eventNames(s tracetest.SpanStub) []string {
+	var out []string
+	for _, e := range s.Events {
+		out = append(out, e.Name)
+	}
+	return out
+}
+
+func TestRejectedRequestIsOneReceiveSpanWhoseVerifiedEventCarriesTheError(t *testing.T) {
+	exp := newKeptSpans()
+	e, stop := tracedEngine(t, `
+telemetry {
+  otlp_endpoint = "http://127.0.0.1:9"
+  sample_ratio  = 1
+}
+pipeline "p" {
+  source "http" {
+    path = "/in"
+    token { secrets = ["right-token"] }
+  }
+  sink "http" "out" { url = "http://127.0.0.1:9/hook" }
+}`, exp)
+	status, _ := post(t, e, "/in", []byte(`{}`), map[string]string{"authorization": "wrong-token"})
+	stop()
+	if status != http.StatusUnauthorized {
+		t.Fatalf("status %d, want 401", status)
+	}
+	spans := exp.GetSpans()
+	if got := names(spans); len(got) != 1 || got[0] != "receive" {
+		t.Fatalf("spans %v, want only receive", got)
+	}
+	receive := spans[0]
+	if attr(receive, "http.response.status_code") != "401" || len(receive.Events) != 1 || receive.Events[0].Name != "verified" {
+		t.Fatalf("receive attributes %v events %v", receive.Attributes, eventNames(receive))
+	}
+	var msg string
+	for _, a := range receive.Events[0].Attributes {
+		if a.Key == "error.message" {
+			msg = a.Value.AsString()
+		}
+	}
+	if msg == "" || strings.Contains(msg, "wrong-token") || strings.Contains(msg, "right-token") {
+		t.Fatalf("verified event error %q: want the rejection, without the token", msg)
 	}
 }
 
@@ -359,7 +416,7 @@ telemetry {
 	for _, n := range collector.names {
 		count[n]++
 	}
-	for _, n := range []string{"receive", "verify", "enqueue", "attempt", "transform", "send"} {
+	for _, n := range []string{"receive", "attempt", "transform", "send"} {
 		if count[n] != 3 {
 			t.Errorf("collector got %d %q spans, want 3 (all: %v)", count[n], n, count)
 		}

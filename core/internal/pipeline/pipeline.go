@@ -60,14 +60,13 @@ type accepted struct {
 
 // Serve is the ingress side: the source checks the request; an event is
 // stored before the sender gets its 2xx. With tracing on, one span covers
-// the request (the child of an inbound traceparent), with verify and
-// enqueue as its children, and the event stores its traceparent.
+// the request (the child of an inbound traceparent), verify and enqueue
+// are events on it, and the event stores its traceparent.
 func (p *Pipeline) Serve(ctx context.Context, req *sdk.Request) (resp *sdk.Response) {
 	ctx, span := p.Trace.StartReceive(ctx, p.Name, req.Header)
 	defer func() { telemetry.EndReceive(span, resp.StatusCode) }()
-	vctx, vspan := p.Trace.Start(ctx, telemetry.SpanVerify)
-	rec, err := p.Source.Receive(vctx, req)
-	telemetry.End(vspan, err)
+	rec, err := p.Source.Receive(ctx, req)
+	telemetry.Stage(span, telemetry.EventVerified, err)
 	if err != nil {
 		var rej *sdk.RejectError
 		if errors.As(err, &rej) {
@@ -105,10 +104,9 @@ func (p *Pipeline) Serve(ctx context.Context, req *sdk.Request) (resp *sdk.Respo
 		span.SetAttributes(telemetry.AttrEventID.String(ev.ID), telemetry.AttrEventType.String(ev.Type))
 	}
 	ev.TraceParent = p.Trace.TraceParent(ctx)
-	qctx, qspan := p.Trace.Start(ctx, telemetry.SpanEnqueue)
-	dup, err := p.Queue.Publish(qctx, ev)
-	telemetry.End(qspan, err)
-	if dup {
+	dup, err := p.Queue.Publish(ctx, ev)
+	telemetry.Stage(span, telemetry.EventEnqueued, err)
+	if dup && span.IsRecording() {
 		span.SetAttributes(telemetry.AttrDuplicate.Bool(true))
 	}
 	if err != nil {

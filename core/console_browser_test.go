@@ -48,7 +48,12 @@ func browser(t *testing.T, limit time.Duration) tab {
 	t.Helper()
 	path := chromium()
 	if path == "" {
-		t.Fatal("Chromium is not installed (apt-get install chromium, as .ci/run does); the console's browser tests need it. Run with -short to skip them.")
+		// A clone on a machine with only Go passes its tests; CI, which
+		// installs Chromium (.ci/run), must never pass without running them.
+		if os.Getenv("CI") == "" {
+			t.Skip("Chromium is not installed (apt-get install chromium, as .ci/run does): the console's browser test is skipped; with CI set it fails instead")
+		}
+		t.Fatal("Chromium is not installed (apt-get install chromium, as .ci/run does); the console's browser tests need it.")
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,

@@ -78,18 +78,20 @@ func loadOffline(ctx context.Context, cfgPath string, env map[string]string, top
 			if err != nil {
 				return nil, err
 			}
-			out := make([]testrun.Rendered, 0, len(msgs))
-			for i, m := range msgs {
-				m.DeliveryID, m.Index = fmt.Sprintf("%s.%s.test", p.Name, sinkName), i
-				if _, ok := sdk.As[sdk.Deliverer](w.Sink.Sink); ok {
-					out = append(out, testrun.Rendered{Message: &m})
-					continue
+			did := fmt.Sprintf("%s.%s.test", p.Name, sinkName)
+			outs, err := renderEach(ctx, w.Sink.Sink, did, msgs)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]testrun.Rendered, len(msgs))
+			for i := range msgs {
+				if outs[i] == nil { // not HTTP: the message it would deliver
+					m := msgs[i]
+					m.DeliveryID, m.Index = did, i
+					out[i].Message = &m
+				} else {
+					out[i].Outbound = outs[i]
 				}
-				o, err := w.Sink.Sink.Render(ctx, m)
-				if err != nil {
-					return nil, fmt.Errorf("render: %w", err)
-				}
-				out = append(out, testrun.Rendered{Outbound: o})
 			}
 			return out, nil
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hookferry/hookferry/core/internal/admin"
 	"github.com/hookferry/hookferry/core/internal/config"
+	"github.com/hookferry/hookferry/core/internal/delivery"
 	"github.com/hookferry/hookferry/core/internal/queue"
 	"github.com/hookferry/hookferry/core/internal/tap"
 	"github.com/hookferry/hookferry/sdk"
@@ -161,36 +162,21 @@ func (e *Engine) TransformRun(ctx context.Context, req TransformRunRequest) (*Tr
 	view := tap.FromEvent(ev)
 	res.Event = &view
 	start := time.Now()
-	msgs := []sdk.Message{sdk.MessageFromEvent(ev)}
-	for _, t := range chain {
-		var next []sdk.Message
-		for _, m := range msgs {
-			out, err := t.Transform(ctx, m)
-			if err != nil {
-				res.Error = err.Error()
-				break
-			}
-			next = append(next, out...)
-		}
-		if res.Error != "" {
-			break
-		}
-		msgs = next
-	}
-	if res.Error == "" {
+	msgs, err := delivery.RunChain(ctx, chain, []sdk.Message{sdk.MessageFromEvent(ev)})
+	if err != nil {
+		res.Error = err.Error()
+	} else {
 		for _, m := range msgs {
 			res.Messages = append(res.Messages, runMessage(m))
 		}
 		if sink := e.sinkNamed(pc.Name, req.Sink); sink != nil {
-			if _, deliverer := sdk.As[sdk.Deliverer](sink); !deliverer {
-				for i, m := range msgs {
-					m.DeliveryID, m.Index = pc.Name+"."+req.Sink+".run", i
-					out, err := sink.Render(ctx, m)
-					if err != nil {
-						res.Error = "render: " + err.Error()
-						break
-					}
-					res.Requests = append(res.Requests, runRequest(out))
+			outs, err := renderEach(ctx, sink, pc.Name+"."+req.Sink+".run", msgs)
+			if err != nil {
+				res.Error = err.Error()
+			}
+			for _, o := range outs {
+				if o != nil {
+					res.Requests = append(res.Requests, runRequest(o))
 				}
 			}
 		}
@@ -354,4 +340,23 @@ func looksLikeToken(s string) bool {
 		}
 	}
 	return letter && digit
+}
+
+// renderEach renders msgs as deliveryID's messages, without sending, the
+// way an attempt would: a sink that is not HTTP (a Deliverer) renders
+// nothing, so its entries are nil. Offline tests and transform runs use it.
+func renderEach(ctx context.Context, sink sdk.Sink, deliveryID string, msgs []sdk.Message) ([]*sdk.Outbound, error) {
+	out := make([]*sdk.Outbound, len(msgs))
+	if _, deliverer := sdk.As[sdk.Deliverer](sink); deliverer {
+		return out, nil
+	}
+	for i, m := range msgs {
+		m.DeliveryID, m.Index = deliveryID, i
+		o, err := sink.Render(ctx, m)
+		if err != nil {
+			return out[:i], fmt.Errorf("render: %w", err)
+		}
+		out[i] = o
+	}
+	return out, nil
 }

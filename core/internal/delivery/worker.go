@@ -457,14 +457,16 @@ func (w *Worker) Process(ctx context.Context, ev *sdk.Event) ([]sdk.Message, err
 	msgs := []sdk.Message{sdk.MessageFromEvent(ev)}
 	var err error
 	for _, chain := range [][]sdk.Transform{w.Transforms, w.Sink.Transforms} {
-		if msgs, err = runChain(ctx, chain, msgs); err != nil {
+		if msgs, err = RunChain(ctx, chain, msgs); err != nil {
 			return nil, err
 		}
 	}
 	return msgs, nil
 }
 
-func runChain(ctx context.Context, chain []sdk.Transform, msgs []sdk.Message) ([]sdk.Message, error) {
+// RunChain runs msgs through each transform in turn (one message may
+// become none or several) and stops at the first error.
+func RunChain(ctx context.Context, chain []sdk.Transform, msgs []sdk.Message) ([]sdk.Message, error) {
 	for _, t := range chain {
 		var next []sdk.Message
 		for _, m := range msgs {

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -65,26 +63,7 @@ pipeline "dup" {
 		t.Fatal(err)
 	}
 
-	var proc *exec.Cmd
-	var procMu sync.Mutex
-	start := func() {
-		cmd := exec.Command(bin, "run", "-c", cfg, "--data-dir", filepath.Join(dir, "data"), "--log-level", "error")
-		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		procMu.Lock()
-		proc = cmd
-		procMu.Unlock()
-		waitListening(t, addr)
-	}
-	start()
-	defer func() {
-		procMu.Lock()
-		defer procMu.Unlock()
-		_ = proc.Process.Kill()
-		_, _ = proc.Process.Wait()
-	}()
+	srv := startKillable(t, bin, cfg, filepath.Join(dir, "data"), addr)
 
 	// A steady 200 events a second; senders retry each one until it gets
 	// a 2xx, as webhook senders do.
@@ -126,12 +105,8 @@ pipeline "dup" {
 	// Kills spread over the sending time (events/perSec = 6s).
 	for k := range kills {
 		time.Sleep(1500 * time.Millisecond)
-		procMu.Lock()
-		_ = proc.Process.Kill()
-		_, _ = proc.Process.Wait()
-		procMu.Unlock()
+		srv.killAndRestart()
 		t.Logf("kill %d: SIGKILL", k+1)
-		start()
 	}
 	sendWG.Wait()
 	if n := acked.Load(); n != events {

@@ -106,26 +106,7 @@ pipeline "crash" {
 		t.Fatal(err)
 	}
 
-	var proc *exec.Cmd
-	var procMu sync.Mutex
-	start := func() {
-		cmd := exec.Command(bin, "run", "-c", cfg, "--data-dir", filepath.Join(dir, "data"), "--log-level", "error")
-		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		procMu.Lock()
-		proc = cmd
-		procMu.Unlock()
-		waitListening(t, addr)
-	}
-	start()
-	defer func() {
-		procMu.Lock()
-		defer procMu.Unlock()
-		_ = proc.Process.Kill()
-		_, _ = proc.Process.Wait()
-	}()
+	srv := startKillable(t, bin, cfg, filepath.Join(dir, "data"), addr)
 
 	// Senders: like real webhook senders, they retry the same delivery
 	// until it is acknowledged with a 2xx.
@@ -164,12 +145,8 @@ pipeline "crash" {
 	// The killer: SIGKILL at random moments while events flow, restart.
 	for k := range kills {
 		time.Sleep(time.Duration(100+rand.IntN(300)) * time.Millisecond)
-		procMu.Lock()
-		_ = proc.Process.Kill() // SIGKILL: no shutdown code runs
-		_, _ = proc.Process.Wait()
-		procMu.Unlock()
+		srv.killAndRestart()
 		t.Logf("kill %d: SIGKILL after %d events sent", k+1, min(next.Load(), events))
-		start()
 	}
 	sendWG.Wait()
 	var ackedKeys []string
@@ -202,4 +179,49 @@ pipeline "crash" {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// killable runs the binary on a config and restarts it after each SIGKILL
+// (crash tests): one process at a time, under a lock.
+type killable struct {
+	t        *testing.T
+	bin, cfg string
+	data     string
+	addr     string
+	mu       sync.Mutex
+	proc     *exec.Cmd
+}
+
+func startKillable(t *testing.T, bin, cfg, dataDir, addr string) *killable {
+	k := &killable{t: t, bin: bin, cfg: cfg, data: dataDir, addr: addr}
+	k.start()
+	t.Cleanup(func() {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		_ = k.proc.Process.Kill()
+		_, _ = k.proc.Process.Wait()
+	})
+	return k
+}
+
+func (k *killable) start() {
+	cmd := exec.Command(k.bin, "run", "-c", k.cfg, "--data-dir", k.data, "--log-level", "error")
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		k.t.Fatal(err)
+	}
+	k.mu.Lock()
+	k.proc = cmd
+	k.mu.Unlock()
+	waitListening(k.t, k.addr)
+}
+
+// killAndRestart sends SIGKILL (no shutdown code runs), reaps the process
+// and starts a new one on the same data.
+func (k *killable) killAndRestart() {
+	k.mu.Lock()
+	_ = k.proc.Process.Kill()
+	_, _ = k.proc.Process.Wait()
+	k.mu.Unlock()
+	k.start()
 }

@@ -11,6 +11,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
 )
 
 func TestMain(m *testing.M) {
@@ -135,5 +139,34 @@ func TestSmokeTelemetryVariantsExportAndPrintCost(t *testing.T) {
 		} else if !ok(v) {
 			t.Errorf("%s: %g spans per event exported", name, v)
 		}
+	}
+}
+
+// countSpans agrees with a full unmarshal and refuses what is not an
+// export request.
+func TestCountSpansWalksTheWireFormat(t *testing.T) {
+	req := &collectortrace.ExportTraceServiceRequest{}
+	want := 0
+	for r := range 3 {
+		rs := &tracepb.ResourceSpans{}
+		for s := range r + 1 {
+			ss := &tracepb.ScopeSpans{}
+			for range s + 2 {
+				ss.Spans = append(ss.Spans, &tracepb.Span{Name: "x", TraceId: make([]byte, 16)})
+				want++
+			}
+			rs.ScopeSpans = append(rs.ScopeSpans, ss)
+		}
+		req.ResourceSpans = append(req.ResourceSpans, rs)
+	}
+	b, err := proto.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := countSpans(b); !ok || n != want {
+		t.Fatalf("counted %d (ok %v), want %d", n, ok, want)
+	}
+	if _, ok := countSpans(b[:len(b)-3]); ok {
+		t.Fatal("a truncated request was taken")
 	}
 }

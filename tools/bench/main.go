@@ -132,7 +132,7 @@ func run(ctx context.Context, o options) error {
 	var modes []string
 	for _, m := range o.modes {
 		base, v := cutVariant(m)
-		if !slices.Contains(ourModes, base) && !slices.Contains(refModes, m) || v != "" && !slices.Contains(variants, v) {
+		if !slices.Contains(ourModes, base) && !slices.Contains(refModes, m) || v != "" && !knownVariant(v) {
 			return fmt.Errorf("unknown mode %q (have %s, %s, and MODE+%s)", m, strings.Join(refModes, ","), strings.Join(ourModes, ","), strings.Join(variants, "|"))
 		}
 		set := []string{m}

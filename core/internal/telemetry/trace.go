@@ -117,6 +117,7 @@ func NewTracing(ctx context.Context, o TraceOptions) (*Tracing, error) {
 		sdktrace.WithBatcher(exp),
 		sdktrace.WithSampler(sampler),
 		sdktrace.WithResource(res),
+		sdktrace.WithIDGenerator(idGenerator{}),
 	)
 	return &Tracing{tp: tp, tracer: tp.Tracer("github.com/hookferry/hookferry"), sampler: sampler}, nil
 }
@@ -142,11 +143,29 @@ var noSpan = trace.SpanFromContext(context.Background())
 
 // StartReceive starts the server span of one inbound request, the child
 // of the sender's traceparent when it sent a valid one.
+//
+// A request without one starts a new trace: its trace id is drawn here
+// and put to the sampler first, so the unsampled majority gets its span
+// context (still propagated, flags 00) without the SDK building a span;
+// a sampled one hands the same id to the SDK (idGenerator), which asks
+// the same sampler again and gets the same answer.
 func (t *Tracing) StartReceive(ctx context.Context, pipeline string, h sdk.Header) (context.Context, trace.Span) {
 	if t == nil {
 		return ctx, noSpan
 	}
-	ctx = t.prop.Extract(ctx, headerCarrier(h))
+	if len(h["traceparent"]) > 0 {
+		ctx = t.prop.Extract(ctx, headerCarrier(h))
+	}
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		tid, sid := newTraceID(), newSpanID()
+		if t.sampler.ShouldSample(sdktrace.SamplingParameters{ParentContext: ctx, TraceID: tid,
+			Name: SpanReceive, Kind: trace.SpanKindServer}).Decision == sdktrace.Drop {
+			sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid})
+			ctx = trace.ContextWithSpanContext(ctx, sc)
+			return ctx, trace.SpanFromContext(ctx)
+		}
+		ctx = context.WithValue(ctx, chosenTraceID{}, tid)
+	}
 	ctx, span := t.tracer.Start(ctx, SpanReceive, asServer...)
 	if span.IsRecording() {
 		// Attributes after the sampling decision (the samplers here do
@@ -210,9 +229,11 @@ func (t *Tracing) TraceParent(ctx context.Context) string {
 	if t == nil {
 		return ""
 	}
-	var c traceparentCarrier
-	t.prop.Inject(ctx, &c)
-	return string(c)
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.IsValid() {
+		return ""
+	}
+	return formatTraceparent(sc)
 }
 
 // StartAttempt starts the span of one delivery attempt, the child of the
@@ -223,8 +244,12 @@ func (t *Tracing) StartAttempt(ctx context.Context, ev *sdk.Event, pipeline, sin
 		return ctx, noSpan
 	}
 	if ev.TraceParent != "" {
-		c := traceparentCarrier(ev.TraceParent)
-		ctx = t.prop.Extract(ctx, &c)
+		if sc, ok := parseTraceparent(ev.TraceParent); ok {
+			ctx = trace.ContextWithRemoteSpanContext(ctx, sc)
+		} else {
+			c := traceparentCarrier(ev.TraceParent)
+			ctx = t.prop.Extract(ctx, &c)
+		}
 		// The unsampled majority: when the sampler drops the attempt
 		// (the stored flag says unsampled and the sampler follows it, or
 		// the ratio's verdict on this trace id is the receive's), no span
@@ -280,7 +305,15 @@ func (t *Tracing) Inject(ctx context.Context, h sdk.Header) {
 	if t == nil {
 		return
 	}
-	t.prop.Inject(ctx, headerCarrier(h))
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.IsValid() {
+		return
+	}
+	if sc.TraceState().Len() > 0 {
+		t.prop.Inject(ctx, headerCarrier(h))
+		return
+	}
+	h["traceparent"] = []string{formatTraceparent(sc)}
 }
 
 // EndSend ends a send span with the destination's status and the

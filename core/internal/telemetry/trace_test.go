@@ -4,7 +4,9 @@ import (
 	"context"
 	"testing"
 
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookferry/hookferry/sdk"
 )
@@ -121,4 +123,70 @@ func TestUnsampledAttemptMakesNoSpanButPropagates(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The hand-written traceparent reader and writer agree with the
+// propagator on what they accept, and leave the rest to it.
+func TestTraceparentMatchesThePropagator(t *testing.T) {
+	var prop propagation.TraceContext
+	for _, s := range []string{
+		"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+		"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00",
+		"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-03", // other flag bits kept, as the propagator does
+		"00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", // upper case: invalid
+		"00-00000000000000000000000000000000-b7ad6b7169203331-01", // zero trace id
+		"00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01", // zero span id
+		"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-0g",
+		"01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", // another version: the propagator's
+		"garbage", "",
+	} {
+		sc, ok := parseTraceparent(s)
+		want := trace.SpanContextFromContext(prop.Extract(context.Background(), propagation.MapCarrier{"traceparent": s}))
+		if ok && !sc.Equal(want) {
+			t.Errorf("%q: parsed %v, the propagator %v", s, sc, want)
+		}
+		if !ok && want.IsValid() && s[:2] == "00" {
+			t.Errorf("%q: refused a version 00 traceparent the propagator takes", s)
+		}
+		if ok && formatTraceparent(sc) != s {
+			t.Errorf("%q: written back as %q", s, formatTraceparent(sc))
+		}
+	}
+}
+
+// StartReceive draws the trace id and asks the sampler before the SDK
+// does; a kept trace must keep that id, or the SDK's second question,
+// on a new id, would sample the square of the ratio.
+func TestRootSamplingKeepsTheConfiguredRatio(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tr, err := NewTracing(context.Background(), TraceOptions{Exporter: exp, SampleRatio: 0.5, ParentBased: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 4000
+	recorded, ids := 0, map[trace.TraceID]bool{}
+	for range n {
+		ctx, span := tr.StartReceive(context.Background(), "p", sdk.Header{})
+		sc := span.SpanContext()
+		if !sc.IsValid() || sc.IsSampled() != span.IsRecording() || !trace.SpanContextFromContext(ctx).Equal(sc) {
+			t.Fatalf("span context %v recording %v", sc, span.IsRecording())
+		}
+		if ids[sc.TraceID()] {
+			t.Fatal("a trace id came twice")
+		}
+		ids[sc.TraceID()] = true
+		if span.IsRecording() {
+			recorded++
+		}
+		EndReceive(span, 202)
+	}
+	// Binomial(4000, 0.5): 6 standard deviations is ±190.
+	if recorded < n/2-190 || recorded > n/2+190 {
+		t.Fatalf("%d of %d traces recorded at ratio 0.5", recorded, n)
+	}
+	_ = tr.ForceFlush(context.Background())
+	if got := len(exp.GetSpans()); got != recorded {
+		t.Fatalf("%d spans exported, %d recorded", got, recorded)
+	}
+	_ = tr.Shutdown(context.Background())
 }

@@ -117,6 +117,10 @@ type JetStream struct {
 	startSeq uint64
 	// noSettledCheck turns that check off (benchmarks of its cost).
 	noSettledCheck bool
+	// recentSettled is the settled set read at open (settled.go): the
+	// history records of the last SettledWindow. Read-only after open;
+	// nil (the read failed) means look every old event up.
+	recentSettled map[string]string
 
 	nsOpts    *server.Options // the embedded server's, for restarts
 	health    *health
@@ -265,6 +269,12 @@ func (q *JetStream) setup(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("queue: bucket %s: %w", BucketDeliveries, err)
+	}
+	if q.startSeq > 0 {
+		if err := q.loadSettled(ctx); err != nil {
+			q.log.Warn("queue: recent history not read; the backlog found at start is looked up one event at a time", "error", err)
+			q.recentSettled = nil
+		}
 	}
 	if q.cfg.GroupCommit && q.cfg.SyncAlways {
 		// The bucket's stream takes atomic batches (history group commit).

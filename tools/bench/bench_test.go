@@ -170,3 +170,43 @@ func TestCountSpansWalksTheWireFormat(t *testing.T) {
 		t.Fatal("a truncated request was taken")
 	}
 }
+
+// TestSmokeBacklogDrainsEverything runs -backlog briefly: the events sent
+// while the destination answers 503 are all acknowledged, none counted
+// during the outage, all delivered once it is back, and the row printed.
+func TestSmokeBacklogDrainsEverything(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs hookferry")
+	}
+	bin := filepath.Join(t.TempDir(), "hookferry")
+	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "github.com/hookferry/hookferry/cmd/hookferry")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building hookferry: %v\n%s", err, out)
+	}
+	body, err := os.ReadFile(defaultBody())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, log bytes.Buffer
+	o := options{bin: bin, body: body, modes: []string{"interval"}, backlog: 400,
+		rounds: 1, n: 100, conc: 16, drain: 2 * time.Minute, out: &out, errOut: &log}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	if err := run(ctx, o); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	text := out.String()
+	t.Log("\n" + text)
+	var row []string
+	for line := range strings.Lines(text) {
+		if f := strings.Fields(line); len(f) > 2 && f[0] == "interval" && f[1] == "400" {
+			row = f
+		}
+	}
+	if row == nil {
+		t.Fatal("no backlog row for interval with 400 events")
+	}
+	if strings.Contains(strings.Join(row, " "), " of 400 after ") {
+		t.Fatalf("backlog not drained: %v", row)
+	}
+}

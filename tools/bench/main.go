@@ -41,6 +41,7 @@ type options struct {
 	baseEnv     []string      // the same for the base/ modes
 	profileDir  string
 	telemetry   bool // also run each hookferry mode as its telemetry variants (telemetry.go)
+	backlog     int  // events sent while the destination is down, then drained (backlog.go); 0 skips it
 	out, errOut io.Writer
 }
 
@@ -60,6 +61,7 @@ func main() {
 	flag.DurationVar(&o.open, "open", 10*time.Second, "open-loop phase length (0 skips it)")
 	flag.DurationVar(&o.drain, "drain", 2*time.Minute, "longest wait for delivery to catch up after a phase")
 	flag.BoolVar(&o.telemetry, "telemetry", false, "also run each hookferry mode with metrics and tracing off, tracing at ratio 0 and 0.1, and both on (modes MODE+off, +trace0, +trace0.1, +all), and print each one's cost")
+	flag.IntVar(&o.backlog, "backlog", 0, "after the other phases (last round, hookferry modes): send this many events while the destination is down, then time the drain (e.g. 1000000)")
 	flag.StringVar(&o.profileDir, "profile", "", "write CPU and allocation profiles of each hookferry mode (last round) into this directory")
 	flag.Func("env", "KEY=VALUE in hookferry's environment (repeatable), e.g. GOMEMLIMIT=192MiB", func(v string) error {
 		o.env = append(o.env, v)
@@ -124,6 +126,7 @@ type sample struct {
 	closed, open  phase
 	rssKiB        int64
 	spansPerEvent float64 // spans the OTLP sink received per acknowledged event (telemetry variants)
+	backlog       backlog // the backlog phase, when it ran
 }
 
 // run measures every mode rounds times, interleaved (the order rotates
@@ -218,6 +221,7 @@ func report(o options, modes []string, results map[string][]sample) {
 		}
 	}
 	telemetryRatios(o, modes, med)
+	reportBacklog(o, modes, med, results)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
@@ -254,7 +258,8 @@ func median(ss []sample) sample {
 
 // measure starts a destination and the server for mode, runs both phases
 // and stops them.
-func measure(ctx context.Context, o options, mode string, profile bool) (sample, error) {
+func measure(ctx context.Context, o options, mode string, last bool) (sample, error) {
+	profile := last
 	dir, err := os.MkdirTemp("", "hookferry-bench-")
 	if err != nil {
 		return sample{}, err
@@ -262,11 +267,18 @@ func measure(ctx context.Context, o options, mode string, profile bool) (sample,
 	defer os.RemoveAll(dir)
 
 	var delivered atomic.Int64
+	var down atomic.Bool // the backlog phase's outage
 	dln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return sample{}, err
 	}
-	dest := &fasthttp.Server{Handler: func(rc *fasthttp.RequestCtx) { delivered.Add(1) }, Concurrency: 4096}
+	dest := &fasthttp.Server{Handler: func(rc *fasthttp.RequestCtx) {
+		if down.Load() {
+			rc.SetStatusCode(fasthttp.StatusServiceUnavailable)
+			return
+		}
+		delivered.Add(1)
+	}, Concurrency: 4096}
 	go func() { _ = dest.Serve(dln) }()
 	defer dest.Shutdown()
 
@@ -329,6 +341,11 @@ func measure(ctx context.Context, o options, mode string, profile bool) (sample,
 		}
 	}
 	s.rssKiB = peakRSS(pid)
+	if o.backlog > 0 && last && counts && !slices.Contains(refModes, mode) {
+		if s.backlog, err = backlogPhase(ctx, o, url, mode, pid, &delivered, &down); err != nil {
+			return s, err
+		}
+	}
 	if otlp != nil {
 		stop() // the last spans are exported at shutdown
 		if n := otlp.bad.Load(); n > 0 {

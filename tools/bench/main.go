@@ -220,7 +220,7 @@ func report(o options, modes []string, results map[string][]sample) {
 			ratio(m+" CPU per event / base", float64(med[m].closed.cpuPerEvent), float64(b.closed.cpuPerEvent), "(after / before)")
 		}
 	}
-	telemetryRatios(o, modes, med)
+	telemetryRatios(o, modes, results)
 	reportBacklog(o, modes, med, results)
 }
 

@@ -153,31 +153,66 @@ func countSpans(b []byte) (n int, ok bool) {
 func (s *otlpSink) close() { _ = s.srv.Close() }
 
 // telemetryRatios prints, for every mode measured with its variants, each
-// variant's closed-loop acked/s and CPU per event against m+off's.
-func telemetryRatios(o options, modes []string, med map[string]sample) {
+// variant's closed-loop acked/s and CPU per event against m+off's: the
+// median over the rounds of the ratio within each round. A shared
+// machine's speed drifts between rounds (by a third, seen here), and a
+// ratio of medians would mix a fast round's baseline with a slow round's
+// variant; the two runs of one round are minutes apart at most.
+func telemetryRatios(o options, modes []string, results map[string][]sample) {
 	printed := false
 	for _, m := range modes {
 		base, v := cutVariant(m)
 		if v != "off" {
 			continue
 		}
-		off := med[m]
+		offs := results[m]
 		if !printed {
-			fmt.Fprintln(o.out, "telemetry cost (closed loop, against metrics and tracing off in the same rounds; target acked ≥ 0.95):")
+			fmt.Fprintln(o.out, "telemetry cost (closed loop, against metrics and tracing off; median of the per-round ratios; target acked ≥ 0.95):")
 			printed = true
 		}
-		for _, name := range []string{base, base + "+trace0", base + "+trace0.1", base + "+all"} {
-			s, ok := med[name]
-			if !ok || off.closed.acked <= 0 || s.closed.acked <= 0 {
+		for _, name := range modes {
+			b, v := cutVariant(name)
+			if b != base || v == "off" || strings.HasPrefix(name, "base/") {
 				continue
 			}
-			what := map[string]string{base: "metrics on", base + "+trace0": "tracing 0", base + "+trace0.1": "tracing 0.1", base + "+all": "metrics + tracing 0.1"}[name]
-			cpu := "-"
-			if off.closed.cpuPerEvent > 0 {
-				cpu = fmt.Sprintf("%.2f", float64(s.closed.cpuPerEvent)/float64(off.closed.cpuPerEvent))
+			var acked, cpu []float64
+			for r, s := range results[name] {
+				if r >= len(offs) || offs[r].closed.acked <= 0 || s.closed.acked <= 0 {
+					continue
+				}
+				acked = append(acked, s.closed.acked/offs[r].closed.acked)
+				if offs[r].closed.cpuPerEvent > 0 {
+					cpu = append(cpu, float64(s.closed.cpuPerEvent)/float64(offs[r].closed.cpuPerEvent))
+				}
 			}
-			fmt.Fprintf(o.out, "  %-44s acked %5.3f  CPU/event %s  spans/event %.2f\n",
-				fmt.Sprintf("%s (%s)", base, what), s.closed.acked/off.closed.acked, cpu, s.spansPerEvent)
+			if len(acked) == 0 {
+				continue
+			}
+			what := "metrics on"
+			switch v {
+			case "all":
+				what = "metrics + tracing 0.1"
+			case "":
+			default:
+				what = "tracing " + strings.TrimPrefix(v, "trace")
+			}
+			c := "-"
+			if len(cpu) > 0 {
+				c = fmt.Sprintf("%.2f", medianOf(cpu))
+			}
+			fmt.Fprintf(o.out, "  %-44s acked %5.3f (rounds %s)  CPU/event %s  spans/event %.2f\n",
+				fmt.Sprintf("%s (%s)", base, what), medianOf(acked), spread(acked), c, median(results[name]).spansPerEvent)
 		}
 	}
+}
+
+// medianOf is the median of v (which it sorts).
+func medianOf(v []float64) float64 {
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+// spread is v's smallest and largest value, "0.93–0.98".
+func spread(v []float64) string {
+	return fmt.Sprintf("%.2f–%.2f", slices.Min(v), slices.Max(v))
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -42,6 +43,7 @@ type options struct {
 	profileDir  string
 	telemetry   bool // also run each hookferry mode as its telemetry variants (telemetry.go)
 	backlog     int  // events sent while the destination is down, then drained (backlog.go); 0 skips it
+	sinkConc    int  // the sink's concurrency in hookferry's config
 	out, errOut io.Writer
 }
 
@@ -61,6 +63,7 @@ func main() {
 	flag.DurationVar(&o.open, "open", 10*time.Second, "open-loop phase length (0 skips it)")
 	flag.DurationVar(&o.drain, "drain", 2*time.Minute, "longest wait for delivery to catch up after a phase")
 	flag.BoolVar(&o.telemetry, "telemetry", false, "also run each hookferry mode with metrics and tracing off, tracing at ratio 0 and 0.1, and both on (modes MODE+off, +trace0, +trace0.1, +all), and print each one's cost")
+	flag.IntVar(&o.sinkConc, "sink-concurrency", 64, "the hookferry sink's concurrency (deliveries in flight)")
 	flag.IntVar(&o.backlog, "backlog", 0, "after the other phases (last round, hookferry modes): send this many events while the destination is down, then time the drain (e.g. 1000000)")
 	flag.StringVar(&o.profileDir, "profile", "", "write CPU and allocation profiles of each hookferry mode (last round) into this directory")
 	flag.Func("env", "KEY=VALUE in hookferry's environment (repeatable), e.g. GOMEMLIMIT=192MiB", func(v string) error {
@@ -214,10 +217,32 @@ func report(o options, modes []string, results map[string][]sample) {
 	ratio("interval-js delivered / forward delivered", med["interval-js"].closed.delivered, med["forward"].closed.delivered, "(target ≥ 1.40)")
 	ratio("interval acked / bare acked", med["interval"].closed.acked, med["bare"].closed.acked, "(target ≥ 0.50)")
 	ratio("always-js delivered / interval-js delivered", med["always-js"].closed.delivered, med["interval-js"].closed.delivered, "")
+	// Before/after: the median of the per-round ratios (the machine's
+	// speed drifts between rounds; see telemetryRatios).
+	perRound := func(m string, f func(sample) float64) (float64, string, bool) {
+		var v []float64
+		for r, s := range results[m] {
+			if bs := results["base/"+m]; r < len(bs) && f(bs[r]) > 0 && f(s) > 0 {
+				v = append(v, f(s)/f(bs[r]))
+			}
+		}
+		if len(v) == 0 {
+			return 0, "", false
+		}
+		return medianOf(v), spread(v), true
+	}
 	for _, m := range modes {
-		if b, ok := med["base/"+m]; ok {
-			ratio(m+" delivered / base", med[m].closed.delivered, b.closed.delivered, "(after / before)")
-			ratio(m+" CPU per event / base", float64(med[m].closed.cpuPerEvent), float64(b.closed.cpuPerEvent), "(after / before)")
+		if _, ok := med["base/"+m]; !ok {
+			continue
+		}
+		if r, sp, ok := perRound(m, func(s sample) float64 { return s.closed.delivered }); ok {
+			fmt.Fprintf(o.out, "  %-44s %6.2f  (after / before; rounds %s)\n", m+" delivered / base", r, sp)
+		}
+		if r, sp, ok := perRound(m, func(s sample) float64 { return s.closed.delivered / s.closed.acked }); ok {
+			fmt.Fprintf(o.out, "  %-44s %6.2f  (after / before; rounds %s)\n", m+" delivered/acked / base", r, sp)
+		}
+		if r, sp, ok := perRound(m, func(s sample) float64 { return float64(s.closed.cpuPerEvent) }); ok {
+			fmt.Fprintf(o.out, "  %-44s %6.2f  (after / before; rounds %s)\n", m+" CPU per event / base", r, sp)
 		}
 	}
 	telemetryRatios(o, modes, results)
@@ -406,10 +431,10 @@ pipeline "bench" {
   %s
   sink "http" "local" {
     url         = "http://%s/"
-    concurrency = 64
+    concurrency = %d
   }
 }
-`, addr, queue, tel, transform, dest)
+`, addr, queue, tel, transform, dest, cmp.Or(o.sinkConc, 64))
 	cfgPath := filepath.Join(dir, "bench.hcl")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, err

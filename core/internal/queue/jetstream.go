@@ -298,7 +298,12 @@ func consumerName(pipeline, sink string) string { return pipeline + "__" + sink 
 // consumer starts with events published from now on.
 func (q *JetStream) Declare(ctx context.Context, pipeline string, consumers []Consumer) error {
 	for _, c := range consumers {
-		maxAck := max(c.MaxInFlight, 1)
+		// Twice the workers: while concurrency workers handle, as many
+		// more are already pulled, so a worker that settles one does not
+		// wait a round trip for the next (delivered/s +7%, delivered/acked
+		// at saturation 0.84 -> 0.91, tools/bench interval-js, same run).
+		// The sink's concurrency is the number of workers (Consume).
+		maxAck := 2 * max(c.MaxInFlight, 1)
 		if c.Ordered {
 			maxAck = 1
 		}
@@ -449,17 +454,20 @@ func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, conc
 		}
 		if ctx.Err() != nil {
 			// Pulled, never handled: give it back for redelivery now.
-			_ = m.Nak()
+			_ = m.NakWithDelay(handBack)
 			continue
 		}
 		select {
 		case work <- m:
 		case <-ctx.Done():
-			_ = m.Nak()
+			_ = m.NakWithDelay(handBack)
 		}
 	}
 	close(work)
 	wg.Wait()
+	// The deliveries handed back above must reach the server before the
+	// connection closes.
+	_ = q.nc.FlushTimeout(2 * time.Second)
 	return nil
 }
 
@@ -488,9 +496,18 @@ func (d *jsDelivery) ID() DeliveryID                { return d.id }
 func (d *jsDelivery) Attempt() int                  { return d.attempt }
 func (d *jsDelivery) Replayed() bool                { return d.replayed }
 func (d *jsDelivery) Ack() error                    { return d.m.Ack() }
-func (d *jsDelivery) Nak(delay time.Duration) error { return d.m.NakWithDelay(delay) }
-func (d *jsDelivery) Term(reason string) error      { return d.m.TermWithReason(reason) }
-func (d *jsDelivery) InProgress() error             { return d.m.InProgress() }
+func (d *jsDelivery) Nak(delay time.Duration) error { return d.m.NakWithDelay(max(delay, handBack)) }
+
+// handBack is the delay of a delivery handed back "now". A plain NAK only
+// queues the message for redelivery in the server's memory: after a
+// restart it waits out the ack wait (30 s) as if its worker had died. A
+// NAK with a delay writes the redelivery time into the consumer's stored
+// state, so a delivery handed back at shutdown (or pulled ahead and never
+// started) goes out as soon as the next process consumes.
+const handBack = time.Millisecond
+
+func (d *jsDelivery) Term(reason string) error { return d.m.TermWithReason(reason) }
+func (d *jsDelivery) InProgress() error        { return d.m.InProgress() }
 
 // Depth reads the consumer's own counters.
 func (q *JetStream) Depth(ctx context.Context, pipeline, consumer string) (Depth, error) {

@@ -19,13 +19,36 @@ import (
 // acknowledged, so publishing one event per request costs one fsync per
 // webhook. The batcher instead takes whatever has arrived while the
 // previous write was being synced and stores it as one JetStream atomic
-// batch (Nats-Batch-* headers, one fsync for all). There is no artificial
-// wait: under light load a batch is a single event; under heavy load
-// batches grow with the queue of waiting requests.
+// batch (Nats-Batch-* headers, one fsync for all). The only wait is a
+// short linger while requests keep arriving (below): under light load a
+// batch is a single event; under heavy load batches grow with the number
+// of waiting requests.
 
 const (
+	// maxInFlight: batches being committed at once (the server allows 50
+	// per stream). Commits of one stream are serialised by the server, but
+	// a lone event is stored without the atomic batch's staging, and under
+	// moderate load eight slots keep requests from queueing behind each
+	// other's fsync (two: p50 ack 12.8 ms against 1.1 ms at 1,550/s).
+	maxInFlight = 8
+	// lingerGap and lingerMax: once it has a commit slot, a batch keeps
+	// taking requests while they keep arriving (a gap shorter than
+	// lingerGap), for at most lingerMax. The callers a commit released
+	// send their next event within microseconds; without the linger they
+	// were split over the slots (25 events per batch from 64 publishers,
+	// 7,800 events/s; with it 63 per batch, 10,500-11,200/s,
+	// BenchmarkPublish always_group). A lone request waits lingerGap
+	// more (its fsync alone takes longer).
+	//
+	// Only a batch that already holds lingerFrom requests lingers: that
+	// is saturation. Below it, an atomic batch of a few costs more than
+	// storing them one by one in parallel slots (its staging store takes
+	// four fsyncs), and lingering on every small batch made the open loop
+	// at half the saturated rate queue (p50 ack 32 ms against 1 ms).
+	lingerFrom       = 8
+	lingerGap        = 100 * time.Microsecond
+	lingerMax        = time.Millisecond
 	maxBatch         = 256 // the server accepts up to 1000
-	maxInFlight      = 8   // batches being committed at once (the server allows 50 per stream)
 	batchCommitAfter = 10 * time.Second
 	hdrBatchID       = "Nats-Batch-Id"
 	hdrBatchSeq      = "Nats-Batch-Sequence"
@@ -92,16 +115,32 @@ func (b *batcher) run() {
 			b.failPending()
 			return
 		}
+		// Take a commit slot before gathering the rest: what arrives
+		// while the commits ahead finish joins this batch.
+		slots <- struct{}{}
+		deadline := time.Now().Add(lingerMax)
 	drain:
 		for len(batch) < maxBatch {
 			select {
 			case r := <-b.in:
 				batch = append(batch, r)
 			default:
-				break drain
+				wait := min(lingerGap, time.Until(deadline))
+				if wait <= 0 || len(batch) < lingerFrom {
+					break drain
+				}
+				// Linger while requests keep coming: callers just released
+				// by the last commit are about to send their next one.
+				t := time.NewTimer(wait)
+				select {
+				case r := <-b.in:
+					t.Stop()
+					batch = append(batch, r)
+				case <-t.C:
+					break drain
+				}
 			}
 		}
-		slots <- struct{}{}
 		inflight.Go(func() {
 			defer func() { <-slots }()
 			b.flush(batch)

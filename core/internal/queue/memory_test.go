@@ -52,6 +52,16 @@ func TestFanOutAckNak(t *testing.T) {
 						t.Errorf("delivery id %v", d.ID())
 					}
 					if name == "b" && d.Attempt() < 3 {
+						// A retry is recorded before the nak, as the worker
+						// does: the attempt count comes from the record (a
+						// nak without one is a hand-back, no attempt).
+						r := &Record{ID: d.ID().String(), Pipeline: "p", Sink: name, Seq: d.ID().Seq, State: StateRetrying}
+						for range d.Attempt() {
+							r.AddAttempt(Attempt{Outcome: "retry"})
+						}
+						if err := q.History().Put(ctx, r); err != nil {
+							t.Error(err)
+						}
 						_ = d.Nak(10 * time.Millisecond)
 						return
 					}

@@ -67,8 +67,11 @@ type Delivery interface {
 	// ID names the (event, consumer) pair; it is the same on every
 	// attempt and on replays.
 	ID() DeliveryID
-	// Attempt counts deliveries of this event to this consumer since it
-	// was published or replayed, from 1.
+	// Attempt is the number of this attempt of the event by this
+	// consumer since it was published or replayed, from 1. A durable
+	// queue takes it from the delivery's history record when the event
+	// was handed out before, so deliveries handed back unattempted (at a
+	// stop, a reload, or pulled ahead) spend no attempt.
 	Attempt() int
 	// Replayed reports a delivery that an operator asked for again.
 	Replayed() bool

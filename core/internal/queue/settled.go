@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -130,6 +131,12 @@ func (q *JetStream) settledBefore(ctx context.Context, d *jsDelivery) bool {
 	}
 	r, err := q.History().Get(ctx, d.id)
 	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			// Handed out before but never attempted: pulled ahead and
+			// handed back at a stop or a reload. The server counted
+			// those hand-backs as deliveries; they are no attempts.
+			d.attempt = 1
+		}
 		return false // no record (never attempted), or unreadable: deliver
 	}
 	switch r.State {
@@ -144,6 +151,11 @@ func (q *JetStream) settledBefore(ctx context.Context, d *jsDelivery) bool {
 		}
 		_ = d.Term(reason)
 		return true
+	}
+	// Retrying: the attempts so far are the record's, not the server's
+	// count of deliveries, which hand-backs raise too.
+	if r.AttemptCount > 0 {
+		d.attempt = r.AttemptCount + 1
 	}
 	return false
 }

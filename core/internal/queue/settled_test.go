@@ -248,3 +248,62 @@ func BenchmarkReadSettledAtOpen(b *testing.B) {
 		b.Fatalf("settled set of %d, want %d", len(q.recentSettled), b.N)
 	}
 }
+
+// TestHandBacksSpendNoAttempt: a delivery handed back unattempted (as at
+// a stop or a reload) comes again as attempt 1 although the server
+// counted every hand-back; one with a record of two attempts comes as the
+// third.
+func TestHandBacksSpendNoAttempt(t *testing.T) {
+	ctx := context.Background()
+	q, err := OpenJetStream(ctx, JetStreamConfig{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close(ctx)
+	if err := q.Declare(ctx, "p", []Consumer{{Name: "s", MaxInFlight: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"never", "tried"} {
+		if _, err := q.Publish(ctx, &sdk.Event{ID: id, Pipeline: "p", Body: []byte(id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type seen struct {
+		id      string
+		attempt int
+	}
+	got := make(chan seen, 32)
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	handBacks := map[string]int{}
+	go q.Consume(cctx, "p", "s", 1, func(ctx context.Context, d Delivery) {
+		id := d.Event().ID
+		if handBacks[id] < 3 {
+			handBacks[id]++
+			if id == "tried" && handBacks[id] == 3 {
+				// Two attempts on record, then handed back once more.
+				r := &Record{ID: d.ID().String(), Pipeline: "p", Sink: "s", Seq: d.ID().Seq, State: StateRetrying}
+				r.AddAttempt(Attempt{Outcome: "retry", Reason: "HTTP 503"})
+				r.AddAttempt(Attempt{Outcome: "retry", Reason: "HTTP 503"})
+				if err := q.History().Put(ctx, r); err != nil {
+					t.Error(err)
+				}
+			}
+			_ = d.Nak(0)
+			return
+		}
+		got <- seen{id, d.Attempt()}
+		_ = d.Ack()
+	})
+	want := map[string]int{"never": 1, "tried": 3}
+	for range 2 {
+		select {
+		case s := <-got:
+			if s.attempt != want[s.id] {
+				t.Errorf("%s: attempt %d after three hand-backs, want %d", s.id, s.attempt, want[s.id])
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("deliveries not handed out again")
+		}
+	}
+}

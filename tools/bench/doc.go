@@ -43,7 +43,12 @@
 // bare), peak RSS (VmHWM of the server process over both phases). Each
 // figure is the median over the rounds. Then the ratios issue 14 names:
 // delivered/acked, interval-js vs forward, interval vs bare, and every
-// mode against its base/ twin.
+// mode against its base/ twin. Before/after and telemetry costs are the
+// median of the ratios within each round, with their spread: this
+// machine's speed drifts between rounds (by a third in one run), so a
+// ratio of medians could pair a fast round with a slow one.
+//
+// -sink-concurrency sets the hookferry sink's concurrency (default 64).
 //
 // With -backlog N (hookferry modes, last round) each mode then meets an
 // outage: the destination answers 503 while N events are sent closed

@@ -8,7 +8,14 @@
 // JetStream also sizes NATS for the largest body the ingress accepts
 // (limits.go), watches the embedded store's disk and restarts a store that
 // failed to write (health.go, Readiness), and does not hand out again a
-// delivery whose record says it was settled before a restart (settled.go).
+// delivery whose record says it was settled before a restart (settled.go:
+// the records of the last SettledWindow are read once at open; a
+// redelivery is looked up, and its attempt number is its record's count
+// plus one, so deliveries handed back unattempted spend no attempt). A
+// JetStream consumer hands out twice the sink's concurrency, so workers
+// find their next delivery waiting; one handed back is given a stored
+// redelivery time, so it goes out at once after a restart. With group
+// commit (batch.go) a saturated batch lingers while requests keep coming.
 //
 // Memory is the in-process implementation: bounded, fast, and honest about
 // what it is: events are lost if the process stops.

@@ -473,3 +473,48 @@ pipeline "p" {
 		t.Fatalf("after restart the destination has %q, want first once, then second", got)
 	}
 }
+
+// TestSinkConcurrencyBoundsTheDestination: the queue hands a sink's
+// workers twice its concurrency ahead of time, but the destination never
+// has more than concurrency requests open at once, and it does have that
+// many (so the bound is what limits, not the load).
+func TestSinkConcurrencyBoundsTheDestination(t *testing.T) {
+	var open, most atomic.Int64
+	gate := make(chan struct{})
+	dest := newDestinationFunc(t, func(r *http.Request) {
+		n := open.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		<-gate
+		open.Add(-1)
+	})
+	e := startEngine(t, map[string]string{"config.hcl": `
+pipeline "p" {
+  source "http" {
+    path                  = "/in"
+    allow_unauthenticated = true
+  }
+  sink "http" "out" {
+    url         = env("DEST")
+    concurrency = 3
+  }
+}`}, map[string]string{"DEST": dest.URL})
+	const events = 30
+	for i := range events {
+		if code, _ := post(t, e, "/in", []byte(fmt.Sprint(i)), nil); code/100 != 2 {
+			t.Fatalf("event %d: HTTP %d", i, code)
+		}
+	}
+	// The destination holds every request: the workers fill up, and
+	// the deliveries pulled ahead must wait for them.
+	deadline := time.Now().Add(15 * time.Second)
+	for open.Load() < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // room for a fourth to show up if it could
+	close(gate)
+	waitStats(t, e, "p", "out", events, 0)
+	if got := most.Load(); got != 3 {
+		t.Fatalf("at most %d requests were open at the destination at once, want exactly the sink's concurrency, 3", got)
+	}
+}

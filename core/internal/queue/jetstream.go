@@ -381,7 +381,7 @@ func eventFrom(h nats.Header, data []byte) *sdk.Event {
 	}
 	ev.ReceivedAt, _ = time.Parse(time.RFC3339Nano, h.Get(hdrReceived))
 	if s := h.Get(hdrHeader); s != "" {
-		_ = json.Unmarshal([]byte(s), &ev.Header)
+		ev.Header = decodeHeader(s)
 	}
 	return ev
 }

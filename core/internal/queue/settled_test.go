@@ -307,3 +307,55 @@ func TestHandBacksSpendNoAttempt(t *testing.T) {
 		}
 	}
 }
+
+// TestHandedBackAtStopComesAtOnceAfterRestart: a delivery handed back
+// (as the worker does at a stop, for one still waiting on the breaker or a
+// plugin) is sent by the next process at once, not after ack_wait: a plain
+// NAK lived only in the server's memory.
+func TestHandedBackAtStopComesAtOnceAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	open := func() *JetStream {
+		q, err := OpenJetStream(ctx, JetStreamConfig{Dir: dir, AckWait: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Declare(ctx, "p", []Consumer{{Name: "s", MaxInFlight: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}
+	q := open()
+	if _, err := q.Publish(ctx, &sdk.Event{ID: "e", Pipeline: "p", Body: []byte("e")}); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = q.Consume(cctx, "p", "s", 1, func(_ context.Context, d Delivery) {
+			_ = d.Nak(0)
+			cancel()
+		})
+	}()
+	<-done
+	_ = q.Close(ctx)
+
+	q = open()
+	defer q.Close(ctx)
+	got := make(chan Delivery, 1)
+	cctx, cancel = context.WithCancel(ctx)
+	defer cancel()
+	go q.Consume(cctx, "p", "s", 1, func(_ context.Context, d Delivery) {
+		_ = d.Ack()
+		got <- d
+	})
+	select {
+	case d := <-got:
+		if d.Event().ID != "e" || d.Attempt() != 1 {
+			t.Fatalf("got %s attempt %d", d.Event().ID, d.Attempt())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handed-back delivery waited for ack_wait (1 minute) after the restart")
+	}
+}

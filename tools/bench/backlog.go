@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
@@ -99,19 +96,7 @@ func backlogPhase(ctx context.Context, o options, url, mode string, pid int, del
 }
 
 // currentRSS is VmRSS of process pid in KiB (0 when unknown).
-func currentRSS(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			v, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return v
-		}
-	}
-	return 0
-}
+func currentRSS(pid int) int64 { return procStatusKiB(pid, "VmRSS:") }
 
 // reportBacklog prints the backlog phase of every mode that ran it.
 func reportBacklog(o options, modes []string, med map[string]sample, results map[string][]sample) {

@@ -220,12 +220,7 @@ func report(o options, modes []string, results map[string][]sample) {
 	// Before/after: the median of the per-round ratios (the machine's
 	// speed drifts between rounds; see telemetryRatios).
 	perRound := func(m string, f func(sample) float64) (float64, string, bool) {
-		var v []float64
-		for r, s := range results[m] {
-			if bs := results["base/"+m]; r < len(bs) && f(bs[r]) > 0 && f(s) > 0 {
-				v = append(v, f(s)/f(bs[r]))
-			}
-		}
+		v := roundRatios(results[m], results["base/"+m], f)
 		if len(v) == 0 {
 			return 0, "", false
 		}
@@ -622,13 +617,16 @@ func cpuTime(pid int) time.Duration {
 }
 
 // peakRSS is VmHWM of process pid in KiB (0 when unknown).
-func peakRSS(pid int) int64 {
+func peakRSS(pid int) int64 { return procStatusKiB(pid, "VmHWM:") }
+
+// procStatusKiB is a kB field of /proc/PID/status (0 when unknown).
+func procStatusKiB(pid int, field string) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			v, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return v
 		}

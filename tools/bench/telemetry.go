@@ -37,11 +37,15 @@ var variants = []string{"off", "trace0", "trace0.1", "all"}
 // knownVariant reports whether v is one of variants or traceR for a
 // ratio R in [0, 1].
 func knownVariant(v string) bool {
-	if slices.Contains(variants, v) {
-		return true
-	}
-	r, err := strconv.ParseFloat(strings.TrimPrefix(v, "trace"), 64)
-	return strings.HasPrefix(v, "trace") && err == nil && r >= 0 && r <= 1
+	_, ok := traceRatio(v)
+	return ok || slices.Contains(variants, v)
+}
+
+// traceRatio is R of a variant named traceR, R in [0, 1].
+func traceRatio(v string) (float64, bool) {
+	rest, ok := strings.CutPrefix(v, "trace")
+	r, err := strconv.ParseFloat(rest, 64)
+	return r, ok && err == nil && r >= 0 && r <= 1
 }
 
 // cutVariant splits "memory-js+trace0.1" into "memory-js" and "trace0.1".
@@ -56,14 +60,10 @@ func variantSettings(variant string) (metrics bool, ratio float64) {
 	switch variant {
 	case "off":
 		return false, -1
-	case "trace0":
-		return false, 0
-	case "trace0.1":
-		return false, 0.1
 	case "all":
 		return true, 0.1
 	}
-	if r, err := strconv.ParseFloat(strings.TrimPrefix(variant, "trace"), 64); err == nil && strings.HasPrefix(variant, "trace") {
+	if r, ok := traceRatio(variant); ok {
 		return false, r
 	}
 	return true, -1
@@ -175,16 +175,8 @@ func telemetryRatios(o options, modes []string, results map[string][]sample) {
 			if b != base || v == "off" || strings.HasPrefix(name, "base/") {
 				continue
 			}
-			var acked, cpu []float64
-			for r, s := range results[name] {
-				if r >= len(offs) || offs[r].closed.acked <= 0 || s.closed.acked <= 0 {
-					continue
-				}
-				acked = append(acked, s.closed.acked/offs[r].closed.acked)
-				if offs[r].closed.cpuPerEvent > 0 {
-					cpu = append(cpu, float64(s.closed.cpuPerEvent)/float64(offs[r].closed.cpuPerEvent))
-				}
-			}
+			acked := roundRatios(results[name], offs, func(s sample) float64 { return s.closed.acked })
+			cpu := roundRatios(results[name], offs, func(s sample) float64 { return float64(s.closed.cpuPerEvent) })
 			if len(acked) == 0 {
 				continue
 			}
@@ -204,6 +196,18 @@ func telemetryRatios(o options, modes []string, results map[string][]sample) {
 				fmt.Sprintf("%s (%s)", base, what), medianOf(acked), spread(acked), c, median(results[name]).spansPerEvent)
 		}
 	}
+}
+
+// roundRatios is f(xs[r]) / f(bases[r]) for every round r where both
+// are positive: each round's variant against the same round's baseline.
+func roundRatios(xs, bases []sample, f func(sample) float64) []float64 {
+	var v []float64
+	for r, s := range xs {
+		if r < len(bases) && f(bases[r]) > 0 && f(s) > 0 {
+			v = append(v, f(s)/f(bases[r]))
+		}
+	}
+	return v
 }
 
 // medianOf is the median of v (which it sorts).

@@ -12,9 +12,11 @@
 // the records of the last SettledWindow are read once at open; a
 // redelivery is looked up, and its attempt number is its record's count
 // plus one, so deliveries handed back unattempted spend no attempt). A
-// delivery handed back is given a stored redelivery time, so it goes out
-// at once after a restart. With group
-// commit (batch.go) a saturated batch lingers while requests keep coming.
+// JetStream consumer hands out twice the sink's concurrency, so workers
+// find their next delivery waiting (their lease renewed while they wait,
+// so a held worker does not make the server hand them out twice); one
+// handed back is given a stored redelivery time, so it goes out at once
+// after a restart. With group commit (batch.go) a saturated batch lingers while requests keep coming.
 //
 // Memory is the in-process implementation: bounded, fast, and honest about
 // what it is: events are lost if the process stops.

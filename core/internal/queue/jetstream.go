@@ -298,12 +298,11 @@ func consumerName(pipeline, sink string) string { return pipeline + "__" + sink 
 // consumer starts with events published from now on.
 func (q *JetStream) Declare(ctx context.Context, pipeline string, consumers []Consumer) error {
 	for _, c := range consumers {
-		// Exactly the workers, no more. Pulling twice as many ahead made
-		// delivered/acked at saturation 0.84 -> 0.91, but a delivery
-		// pulled ahead has no worker to renew its lease: while the
-		// breaker holds the workers past ack_wait, the server hands it
-		// out again and both copies can be sent.
-		maxAck := max(c.MaxInFlight, 1)
+		// Twice the workers: while concurrency workers handle, as many
+		// more are already pulled, so a worker that settles one does not
+		// wait a round trip for the next. Consume renews the lease of
+		// those waiting for a worker.
+		maxAck := 2 * max(c.MaxInFlight, 1)
 		if c.Ordered {
 			maxAck = 1
 		}
@@ -425,11 +424,21 @@ func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, conc
 	// over immediately).
 	stop := context.AfterFunc(ctx, it.Drain)
 	defer stop()
-	work := make(chan jetstream.Msg)
+	// Deliveries pulled ahead wait in work for a worker; waiting keeps
+	// their lease (renew), so the server does not hand them out again
+	// while the workers are held past ack_wait.
+	work := make(chan jetstream.Msg, concurrency)
+	w := newWaiting(q.cfg.AckWait)
+	defer w.stop()
 	var wg sync.WaitGroup
 	for range concurrency {
 		wg.Go(func() {
 			for m := range work {
+				w.taken(m)
+				if ctx.Err() != nil {
+					_ = m.NakWithDelay(handBack)
+					continue
+				}
 				d := q.delivery(pipeline, consumer, m)
 				if q.settledBefore(ctx, d) {
 					continue
@@ -457,9 +466,11 @@ func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, conc
 			_ = m.NakWithDelay(handBack)
 			continue
 		}
+		w.add(m)
 		select {
 		case work <- m:
 		case <-ctx.Done():
+			w.taken(m)
 			_ = m.NakWithDelay(handBack)
 		}
 	}
@@ -467,6 +478,64 @@ func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, conc
 	wg.Wait()
 	return nil
 }
+
+// waiting tracks deliveries pulled and not yet taken by a worker, and
+// renews their lease every third of the ack wait.
+type waiting struct {
+	mu    sync.Mutex
+	since map[jetstream.Msg]time.Time
+	done  chan struct{}
+}
+
+func newWaiting(ackWait time.Duration) *waiting {
+	w := &waiting{since: map[jetstream.Msg]time.Time{}, done: make(chan struct{})}
+	every := ackWait / 3
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-w.done:
+				return
+			case now := <-t.C:
+				w.renew(now, every)
+			}
+		}
+	}()
+	return w
+}
+
+func (w *waiting) add(m jetstream.Msg) {
+	w.mu.Lock()
+	w.since[m] = time.Now()
+	w.mu.Unlock()
+}
+
+func (w *waiting) taken(m jetstream.Msg) {
+	w.mu.Lock()
+	delete(w.since, m)
+	w.mu.Unlock()
+}
+
+// renew tells the server that deliveries waiting for longer than every
+// are still wanted. A worker that takes one meanwhile renews it itself;
+// an extra renewal of a delivery just settled is ignored by the server.
+func (w *waiting) renew(now time.Time, every time.Duration) {
+	w.mu.Lock()
+	var due []jetstream.Msg
+	for m, t := range w.since {
+		if now.Sub(t) >= every {
+			due = append(due, m)
+			w.since[m] = now
+		}
+	}
+	w.mu.Unlock()
+	for _, m := range due {
+		_ = m.InProgress()
+	}
+}
+
+func (w *waiting) stop() { close(w.done) }
 
 func (q *JetStream) delivery(pipeline, sink string, m jetstream.Msg) *jsDelivery {
 	d := &jsDelivery{m: m, ev: eventFrom(m.Headers(), m.Data()), id: DeliveryID{Pipeline: pipeline, Sink: sink}, attempt: 1}
@@ -499,7 +568,7 @@ func (d *jsDelivery) Nak(delay time.Duration) error { return d.m.NakWithDelay(ma
 // queues the message for redelivery in the server's memory: after a
 // restart it waits out the ack wait (30 s) as if its worker had died. A
 // NAK with a delay writes the redelivery time into the consumer's stored
-// state, so a delivery handed back at shutdown (or pulled and never
+// state, so a delivery handed back at shutdown (or pulled ahead and never
 // started) goes out as soon as the next process consumes.
 const handBack = time.Millisecond
 

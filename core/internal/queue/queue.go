@@ -23,7 +23,9 @@ var ErrNotFound = errors.New("queue: not found")
 // Consumer declares one consumer of a pipeline: a sink.
 type Consumer struct {
 	Name string
-	// MaxInFlight bounds deliveries handed out and not yet settled.
+	// MaxInFlight bounds deliveries being handled at once (the sink's
+	// concurrency). A durable queue may hand out as many again ahead of
+	// time, so that a worker that settles one finds the next waiting.
 	MaxInFlight int
 	// Ordered delivers one at a time in arrival order; a failing head
 	// blocks the ones behind it.
@@ -69,7 +71,7 @@ type Delivery interface {
 	// consumer since it was published or replayed, from 1. A durable
 	// queue takes it from the delivery's history record when the event
 	// was handed out before, so deliveries handed back unattempted (at a
-	// stop or a reload) spend no attempt.
+	// stop, a reload, or pulled ahead) spend no attempt.
 	Attempt() int
 	// Replayed reports a delivery that an operator asked for again.
 	Replayed() bool

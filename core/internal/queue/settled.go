@@ -132,8 +132,8 @@ func (q *JetStream) settledBefore(ctx context.Context, d *jsDelivery) bool {
 	r, err := q.History().Get(ctx, d.id)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
-			// Handed out before but never attempted: handed back at
-			// a stop or a reload. The server counted
+			// Handed out before but never attempted: pulled ahead and
+			// handed back at a stop or a reload. The server counted
 			// those hand-backs as deliveries; they are no attempts.
 			d.attempt = 1
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -357,5 +358,88 @@ func TestHandedBackAtStopComesAtOnceAfterRestart(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the handed-back delivery waited for ack_wait (1 minute) after the restart")
+	}
+}
+
+// TestPulledAheadKeepsItsLease: the queue pulls a sink's concurrency
+// again ahead of its workers. While the workers are held (an open breaker,
+// a slow destination) for several ack waits, the deliveries pulled ahead
+// must not be handed out a second time: each event reaches the handler
+// exactly once.
+func TestPulledAheadKeepsItsLease(t *testing.T) {
+	ctx := context.Background()
+	const ackWait = 600 * time.Millisecond
+	q, err := OpenJetStream(ctx, JetStreamConfig{Dir: t.TempDir(), AckWait: ackWait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close(ctx)
+	if err := q.Declare(ctx, "p", []Consumer{{Name: "s", MaxInFlight: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 6
+	for i := range n {
+		if _, err := q.Publish(ctx, &sdk.Event{ID: fmt.Sprint("e", i), Pipeline: "p", Body: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	release := make(chan struct{})
+	done := make(chan struct{}, 2*n)
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go q.Consume(cctx, "p", "s", 2, func(ctx context.Context, d Delivery) {
+		mu.Lock()
+		seen[d.Event().ID]++
+		mu.Unlock()
+		// The worker renews its own lease while it waits, as the
+		// delivery worker does.
+		tick := time.NewTicker(ackWait / 4)
+		defer tick.Stop()
+	wait:
+		for {
+			select {
+			case <-release:
+				break wait
+			case <-tick.C:
+				_ = d.InProgress()
+			}
+		}
+		_ = d.Ack()
+		done <- struct{}{}
+	})
+	// Both workers are held; two more deliveries wait, pulled ahead.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		dp, err := q.Depth(ctx, "p", "s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dp.InFlight == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("depth %+v: want 4 handed out (2 held by workers, 2 pulled ahead)", dp)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(4 * ackWait)
+	close(release)
+	for range n {
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Fatal("not every event was delivered")
+		}
+	}
+	// Anything handed out twice would reach the handler again now.
+	time.Sleep(2 * ackWait)
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range n {
+		if id := fmt.Sprint("e", i); seen[id] != 1 {
+			t.Errorf("%s reached the handler %d times, want once (seen %v)", id, seen[id], seen)
+		}
 	}
 }

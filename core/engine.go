@@ -299,10 +299,13 @@ func (e *Engine) openQueue(ctx context.Context) (queue.Queue, error) {
 		SyncAlways:  qc.Sync == config.SyncAlways,
 		DedupWindow: qc.DedupWindow,
 		Retention:   qc.Retention,
-		MaxBytes:    int64(qc.MaxStore),
-		AckWait:     qc.AckWait,
-		GroupCommit: qc.GroupCommit,
-		Log:         e.log,
+		// Records of delivered events expire sooner: the store keeps
+		// every record's key in memory.
+		DeliveredRetention: qc.DeliveredRetention,
+		MaxBytes:           int64(qc.MaxStore),
+		AckWait:            qc.AckWait,
+		GroupCommit:        qc.GroupCommit,
+		Log:                e.log,
 		// The queue must store every body the ingress accepts.
 		MaxBodySize: e.cfg.Server.MaxBodySize, MaxHeaderSize: e.cfg.Server.MaxHeaderSize,
 	})

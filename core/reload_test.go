@@ -297,7 +297,7 @@ func TestReloadRefusesRestartOnlyBlocks(t *testing.T) {
   retention = "1h"
   dedup_window = "1h"
 }
-admin {`, "queue", "dedup_window, retention"},
+admin {`, "queue", "dedup_window, retention, delivered_retention"},
 		{"admin token", `token = env("TOKEN")`, `token = "another-token-entirely"`, "admin", "token"},
 	}
 	dir := t.TempDir()

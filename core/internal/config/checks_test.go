@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -311,5 +312,53 @@ func TestEnvErrorNeverSuggestsASecretDefault(t *testing.T) {
 	d := diags[0].Detail
 	if !strings.Contains(d, "SOURCE_SECRET is not set") || strings.Contains(d, "or give a default") || !strings.Contains(d, "not a secret") {
 		t.Fatalf("detail %q", d)
+	}
+}
+
+// TestDeliveredRetention: records of delivered events are kept a day by
+// default (at most retention), can be set shorter, and a value the store
+// cannot honour is refused where it is written.
+func TestDeliveredRetention(t *testing.T) {
+	const pipeline = `
+pipeline "p" {
+  source "src" { path = "/a" }
+  sink "snk" "out" { url = "https://example.test/" }
+}
+`
+	for _, c := range []struct {
+		queue string
+		want  time.Duration
+		err   string
+	}{
+		{``, DefaultDeliveredRetention, ""},
+		{`queue {
+  delivered_retention = "2h"
+}`, 2 * time.Hour, ""},
+		{`queue {
+  retention    = "6h"
+  dedup_window = "1h"
+}`, 6 * time.Hour, ""},
+		{`queue {
+  delivered_retention = "500ms"
+}`, 0, "02: delivered_retention too short"},
+		{`queue {
+  retention           = "2h"
+  dedup_window        = "1h"
+  delivered_retention = "3h"
+}`, 0, "04: delivered_retention longer than retention"},
+	} {
+		cfg, diags, _ := loadWith(t, c.queue+pipeline, nil)
+		if c.err != "" {
+			if got := strings.Join(errorsAt(diags), "; "); got != c.err {
+				t.Errorf("%s: errors %q, want %q", c.queue, got, c.err)
+			}
+			continue
+		}
+		if diags.HasErrors() {
+			t.Fatalf("%s: %v", c.queue, diags)
+		}
+		if cfg.Queue.DeliveredRetention != c.want {
+			t.Errorf("%s: delivered_retention %s, want %s", c.queue, cfg.Queue.DeliveredRetention, c.want)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -22,6 +23,10 @@ const (
 	DefaultDedupWindow = 24 * time.Hour
 	DefaultRetention   = 7 * 24 * time.Hour
 	DefaultAckWait     = 30 * time.Second
+	// DefaultDeliveredRetention keeps the records of delivered events a
+	// day: the store holds every record's key in memory, so at a steady
+	// rate memory grows with rate × how long records are kept.
+	DefaultDeliveredRetention = 24 * time.Hour
 )
 
 // Queue is where accepted events are kept.
@@ -31,8 +36,11 @@ type Queue struct {
 	Sync        string // interval or always
 	DedupWindow time.Duration
 	Retention   time.Duration
-	MaxStore    int // bytes; 0: no limit but the disk
-	AckWait     time.Duration
+	// DeliveredRetention keeps the records of delivered events (those
+	// retrying or dead stay for Retention); at most Retention.
+	DeliveredRetention time.Duration
+	MaxStore           int // bytes; 0: no limit but the disk
+	AckWait            time.Duration
 	// GroupCommit stores events arriving together as one atomic batch;
 	// on by default with sync "always" only.
 	GroupCommit    bool
@@ -45,6 +53,7 @@ type rawQueue struct {
 	Sync        hcl.Expression `hcl:"sync,optional"`
 	DedupWindow hcl.Expression `hcl:"dedup_window,optional"`
 	Retention   hcl.Expression `hcl:"retention,optional"`
+	Delivered   hcl.Expression `hcl:"delivered_retention,optional"`
 	MaxStore    hcl.Expression `hcl:"max_store,optional"`
 	AckWait     hcl.Expression `hcl:"ack_wait,optional"`
 	GroupCommit hcl.Expression `hcl:"group_commit,optional"`
@@ -73,6 +82,15 @@ func (l *loader) decodeQueue(q *rawQueue, ectx *hcl.EvalContext) hcl.Diagnostics
 	evalString(q.Sync, ectx, &qc.Sync, &diags)
 	evalDuration(q.DedupWindow, ectx, &qc.DedupWindow, &diags)
 	evalDuration(q.Retention, ectx, &qc.Retention, &diags)
+	evalDuration(q.Delivered, ectx, &qc.DeliveredRetention, &diags)
+	if qc.DeliveredRetention > 0 && qc.DeliveredRetention < time.Second {
+		r := q.Delivered.Range()
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "delivered_retention too short", Detail: fmt.Sprintf("%s: records are kept at least a second (the store's smallest per-record expiry).", qc.DeliveredRetention), Subject: &r})
+	}
+	if ret := cmp.Or(qc.Retention, DefaultRetention); qc.DeliveredRetention > ret {
+		r := q.Delivered.Range()
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "delivered_retention longer than retention", Detail: fmt.Sprintf("%s is longer than retention (%s): records of delivered events are kept at most as long as the others.", qc.DeliveredRetention, ret), Subject: &r})
+	}
 	evalSize(q.MaxStore, ectx, &qc.MaxStore, &diags)
 	evalDuration(q.AckWait, ectx, &qc.AckWait, &diags)
 	if v, ok := eval(q.GroupCommit, ectx, cty.Bool, &diags); ok {
@@ -104,6 +122,7 @@ func (l *loader) queueDefaults() {
 	setDefault(&q.Sync, SyncInterval)
 	setDefault(&q.DedupWindow, DefaultDedupWindow)
 	setDefault(&q.Retention, DefaultRetention)
+	setDefault(&q.DeliveredRetention, min(DefaultDeliveredRetention, q.Retention))
 	setDefault(&q.AckWait, DefaultAckWait)
 	// Group commit pays only when every write is fsynced: nats-server
 	// stages each atomic batch in a store of its own, which costs more

@@ -28,6 +28,9 @@ type Summary struct {
 	NextAttempt  time.Time `json:"next_attempt,omitzero"`
 	Created      time.Time `json:"created"`
 	Updated      time.Time `json:"updated"`
+	// stored is when the store took the record (its expiry counts from
+	// it); zero for an index the store does not expire.
+	stored time.Time
 }
 
 // Summarise makes a record's list entry.
@@ -83,9 +86,37 @@ type index struct {
 	byID   map[string]*Summary
 	sorted []*Summary // by Updated descending, then ID; rebuilt when dirty
 	dirty  bool
+	// keep and keepDelivered, when set, drop summaries the store no
+	// longer keeps (its expiry sends no change to a watch): any stored
+	// longer ago than keep, a delivered one longer ago than keepDelivered.
+	keep, keepDelivered time.Duration
+	pruned              time.Time
+	now                 func() time.Time
 }
 
-func newIndex() *index { return &index{byID: map[string]*Summary{}} }
+func newIndex() *index { return &index{byID: map[string]*Summary{}, now: time.Now} }
+
+// prune drops expired summaries, at most once a second. Lock held.
+func (x *index) prune() {
+	if x.keep <= 0 && x.keepDelivered <= 0 {
+		return
+	}
+	now := x.now()
+	if now.Sub(x.pruned) < time.Second {
+		return
+	}
+	x.pruned = now
+	for id, s := range x.byID {
+		if s.stored.IsZero() {
+			continue
+		}
+		age := now.Sub(s.stored)
+		if (x.keep > 0 && age > x.keep) || (x.keepDelivered > 0 && s.State == StateSucceeded && age > x.keepDelivered) {
+			delete(x.byID, id)
+			x.dirty = true
+		}
+	}
+}
 
 func (x *index) put(s Summary) {
 	x.mu.Lock()
@@ -116,6 +147,7 @@ func (x *index) search(q Query) Page {
 	}
 	q.Limit = min(q.Limit, 1000)
 	x.mu.Lock()
+	x.prune()
 	if x.dirty {
 		x.sorted = x.sorted[:0]
 		for _, s := range x.byID {
@@ -171,7 +203,9 @@ func (h *jsHistory) Search(ctx context.Context, q Query) (Page, error) {
 func (h *jsHistory) index() *jsIndex {
 	h.idxMu.Lock()
 	if h.idx == nil {
-		h.idx = &jsIndex{ready: make(chan struct{}), x: newIndex()}
+		x := newIndex()
+		x.keep, x.keepDelivered = h.cfg.Retention, h.cfg.DeliveredRetention
+		h.idx = &jsIndex{ready: make(chan struct{}), x: x}
 	}
 	ix := h.idx
 	h.idxMu.Unlock()
@@ -207,7 +241,9 @@ func (h *jsHistory) watch(ix *jsIndex) {
 		}
 		var r Record
 		if json.Unmarshal(e.Value(), &r) == nil {
-			ix.x.put(Summarise(&r))
+			sum := Summarise(&r)
+			sum.stored = e.Created()
+			ix.x.put(sum)
 		}
 	}
 	if initial {

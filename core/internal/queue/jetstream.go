@@ -63,6 +63,11 @@ type JetStreamConfig struct {
 	DedupWindow time.Duration
 	// Retention keeps events (for replay) and delivery records this long.
 	Retention time.Duration
+	// DeliveredRetention keeps the records of delivered events this long
+	// (at most Retention; 0 means Retention): the store holds each
+	// record's key in memory while it is kept. Needs NATS 2.11 or later
+	// (per-message TTL); an older server keeps them for Retention.
+	DeliveredRetention time.Duration
 	// MaxBytes bounds the events stream; when full, publishing fails and
 	// senders get 503 (nothing stored is dropped to make room). 0: none.
 	MaxBytes int64
@@ -107,6 +112,9 @@ type JetStream struct {
 	// delivery is acked, so concurrent records share one fsync. nil: one
 	// KV put per record.
 	histBatch *batcher
+	// recordTTL is the Nats-TTL of a delivered event's record; empty: it
+	// is kept for the bucket's retention.
+	recordTTL string
 
 	idxMu   sync.Mutex
 	idx     *jsIndex           // the history index, started on first search
@@ -147,6 +155,14 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 	}
 	if cfg.DedupWindow > cfg.Retention {
 		return nil, fmt.Errorf("queue: dedup_window (%s) cannot be longer than retention (%s)", cfg.DedupWindow, cfg.Retention)
+	}
+	switch {
+	case cfg.DeliveredRetention > cfg.Retention:
+		return nil, fmt.Errorf("queue: delivered_retention (%s) cannot be longer than retention (%s)", cfg.DeliveredRetention, cfg.Retention)
+	case cfg.DeliveredRetention <= 0:
+		cfg.DeliveredRetention = cfg.Retention
+	case cfg.DeliveredRetention < time.Second:
+		return nil, fmt.Errorf("queue: delivered_retention (%s) must be at least 1s", cfg.DeliveredRetention)
 	}
 	payload := payloadFor(cfg.MaxBodySize, cfg.MaxHeaderSize)
 	switch {
@@ -260,15 +276,8 @@ func (q *JetStream) setup(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("queue: stream %s: %w", StreamDead, err)
 	}
-	q.kv, err = q.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      BucketDeliveries,
-		Description: "hookferry: delivery state and attempts",
-		History:     1,
-		TTL:         q.cfg.Retention,
-		Storage:     jetstream.FileStorage,
-	})
-	if err != nil {
-		return fmt.Errorf("queue: bucket %s: %w", BucketDeliveries, err)
+	if err := q.openBucket(ctx); err != nil {
+		return err
 	}
 	if q.startSeq > 0 {
 		if err := q.loadSettled(ctx); err != nil {
@@ -276,17 +285,56 @@ func (q *JetStream) setup(ctx context.Context) error {
 			q.recentSettled = nil
 		}
 	}
-	if q.cfg.GroupCommit && q.cfg.SyncAlways {
-		// The bucket's stream takes atomic batches (history group commit).
-		st, err := q.js.Stream(ctx, "KV_"+BucketDeliveries)
-		if err != nil {
+	return nil
+}
+
+// openBucket creates the history bucket, or binds to it and brings its
+// stream's settings up to date: retention, atomic batches (history group
+// commit) and per-record expiry (DeliveredRetention). It does not go
+// through CreateOrUpdateKeyValue on a bucket that exists, which would ask
+// to turn per-record expiry off again, and the server refuses that.
+func (q *JetStream) openBucket(ctx context.Context) error {
+	name := "KV_" + BucketDeliveries
+	st, err := q.js.Stream(ctx, name)
+	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		if q.kv, err = q.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      BucketDeliveries,
+			Description: "hookferry: delivery state and attempts",
+			History:     1,
+			TTL:         q.cfg.Retention,
+			Storage:     jetstream.FileStorage,
+		}); err != nil && !errors.Is(err, jetstream.ErrBucketExists) {
 			return fmt.Errorf("queue: bucket %s: %w", BucketDeliveries, err)
 		}
-		if cfg := st.CachedInfo().Config; !cfg.AllowAtomicPublish {
-			cfg.AllowAtomicPublish = true
-			if _, err := q.js.UpdateStream(ctx, cfg); err != nil {
-				return fmt.Errorf("queue: bucket %s: atomic batches: %w", BucketDeliveries, err)
-			}
+		if st, err = q.js.Stream(ctx, name); err != nil {
+			return fmt.Errorf("queue: bucket %s: %w", BucketDeliveries, err)
+		}
+	case err != nil:
+		return fmt.Errorf("queue: bucket %s: %w", BucketDeliveries, err)
+	}
+	if q.kv == nil {
+		if q.kv, err = q.js.KeyValue(ctx, BucketDeliveries); err != nil {
+			return fmt.Errorf("queue: bucket %s: %w", BucketDeliveries, err)
+		}
+	}
+	cfg := st.CachedInfo().Config
+	cfg.MaxAge = q.cfg.Retention
+	// The bucket's stream takes atomic batches for history group commit.
+	cfg.AllowAtomicPublish = q.cfg.GroupCommit && q.cfg.SyncAlways
+	expiry := q.cfg.DeliveredRetention < q.cfg.Retention
+	if expiry {
+		cfg.AllowMsgTTL = true // once on, the server keeps it on
+	}
+	info, err := q.js.UpdateStream(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("queue: bucket %s: %w", BucketDeliveries, err)
+	}
+	if expiry {
+		if info.CachedInfo().Config.AllowMsgTTL {
+			q.recordTTL = q.cfg.DeliveredRetention.String()
+		} else {
+			q.log.Warn("queue: this NATS server has no per-message expiry (2.11 or later has); records of delivered events are kept for retention, not delivered_retention", "retention", q.cfg.Retention, "delivered_retention", q.cfg.DeliveredRetention)
 		}
 	}
 	return nil
@@ -644,6 +692,9 @@ func (h *jsHistory) Get(ctx context.Context, id DeliveryID) (*Record, error) {
 	e, err := h.kv.Get(ctx, id.String())
 	if err != nil {
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			if h.recordTTL != "" {
+				return nil, fmt.Errorf("%w: %s (no record: never attempted, or expired; records of delivered events are kept %s, others %s)", ErrNotFound, id, h.cfg.DeliveredRetention, h.cfg.Retention)
+			}
 			return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 		}
 		return nil, err
@@ -664,15 +715,19 @@ func (h *jsHistory) Put(ctx context.Context, r *Record) error {
 	if err != nil {
 		return err
 	}
+	// The same write as kv.Put (a publish to the key's subject), with an
+	// expiry for a delivered event's record.
+	msg := nats.NewMsg("$KV." + BucketDeliveries + "." + r.ID)
+	msg.Data = b
+	if r.State == StateSucceeded && h.recordTTL != "" {
+		msg.Header.Set(jetstream.MsgTTLHeader, h.recordTTL)
+	}
 	if h.histBatch != nil {
-		// The same write as kv.Put (a publish to the key's subject),
-		// stored with whatever other records arrived meanwhile.
-		msg := nats.NewMsg("$KV." + BucketDeliveries + "." + r.ID)
-		msg.Data = b
+		// Stored with whatever other records arrived meanwhile.
 		if _, err := h.histBatch.publish(ctx, msg); err != nil {
 			return err
 		}
-	} else if _, err := h.kv.Put(ctx, r.ID, b); err != nil {
+	} else if _, err := h.js.PublishMsg(ctx, msg); err != nil {
 		return err
 	}
 	if r.State == StateDead {

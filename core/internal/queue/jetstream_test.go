@@ -224,3 +224,112 @@ func TestHistoryGroupCommitKeepsEveryRecord(t *testing.T) {
 	defer q.Close(ctx)
 	check(q)
 }
+
+// TestDeliveredRecordsExpire: the record of a delivered event is kept for
+// DeliveredRetention, those retrying or dead for Retention. What it saves
+// is the store's per-key state, which nats-server holds in memory: the
+// bucket's subject count falls with the expiry. The history index drops
+// the expired record too (an expiry sends nothing to its watch). With
+// sync "always" the records go through the group-commit batcher, with the
+// same expiry.
+func TestDeliveredRecordsExpire(t *testing.T) {
+	for _, mode := range []struct {
+		name string
+		cfg  JetStreamConfig
+	}{{"interval", JetStreamConfig{}}, {"always_group_commit", JetStreamConfig{SyncAlways: true, GroupCommit: true}}} {
+		t.Run(mode.name, func(t *testing.T) {
+			ctx := context.Background()
+			cfg := mode.cfg
+			cfg.Dir, cfg.Retention, cfg.DedupWindow, cfg.DeliveredRetention = t.TempDir(), time.Hour, time.Minute, time.Second
+			q, err := OpenJetStream(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer q.Close(ctx)
+			ids := map[string]DeliveryID{}
+			for i, state := range []string{StateSucceeded, StateRetrying, StateDead} {
+				id := DeliveryID{Pipeline: "p", Sink: "s", Seq: uint64(i + 1)}
+				ids[state] = id
+				if err := q.History().Put(ctx, &Record{ID: id.String(), Pipeline: "p", Sink: "s", Seq: id.Seq, State: state, Updated: time.Now()}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			subjects := func() uint64 {
+				t.Helper()
+				st, err := q.js.Stream(ctx, "KV_"+BucketDeliveries)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return st.CachedInfo().State.NumSubjects
+			}
+			if n := subjects(); n != 3 {
+				t.Fatalf("%d keys in the bucket, want 3", n)
+			}
+			if p, err := q.History().(Searcher).Search(ctx, Query{}); err != nil || p.Total != 3 {
+				t.Fatalf("index before expiry: %+v %v", p, err)
+			}
+			deadline := time.Now().Add(15 * time.Second)
+			for {
+				_, err := q.History().Get(ctx, ids[StateSucceeded])
+				if errors.Is(err, ErrNotFound) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the delivered record is still there after 15s with a 1s delivered_retention (err %v)", err)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			for _, state := range []string{StateRetrying, StateDead} {
+				if r, err := q.History().Get(ctx, ids[state]); err != nil || r.State != state {
+					t.Errorf("%s record: %+v %v, want kept for retention", state, r, err)
+				}
+			}
+			if n := subjects(); n != 2 {
+				t.Errorf("%d keys in the bucket after the expiry, want 2", n)
+			}
+			p, err := q.History().(Searcher).Search(ctx, Query{})
+			if err != nil || p.Total != 2 {
+				t.Fatalf("index after expiry: %+v %v, want the 2 records kept", p, err)
+			}
+			for _, s := range p.Items {
+				if s.State == StateSucceeded {
+					t.Errorf("the index still lists the expired record %s", s.ID)
+				}
+			}
+		})
+	}
+}
+
+// TestDeliveredRetentionCanChangeAcrossRestarts: once the bucket has
+// per-record expiry on, the server refuses to turn it off, so opening the
+// store again (with or without a shorter delivered_retention, or with
+// sync "always") must not ask it to.
+func TestDeliveredRetentionCanChangeAcrossRestarts(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for i, cfg := range []JetStreamConfig{
+		{DeliveredRetention: time.Hour},
+		{},
+		{DeliveredRetention: 2 * time.Hour, SyncAlways: true, GroupCommit: true},
+		{DeliveredRetention: time.Hour},
+	} {
+		cfg.Dir = dir
+		q, err := OpenJetStream(ctx, cfg)
+		if err != nil {
+			t.Fatalf("open %d (%+v): %v", i, cfg, err)
+		}
+		id := DeliveryID{Pipeline: "p", Sink: "s", Seq: uint64(i + 1)}
+		if err := q.History().Put(ctx, &Record{ID: id.String(), Pipeline: "p", Sink: "s", Seq: id.Seq, State: StateSucceeded}); err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		for j := range i + 1 {
+			if _, err := q.History().Get(ctx, DeliveryID{Pipeline: "p", Sink: "s", Seq: uint64(j + 1)}); err != nil {
+				t.Errorf("open %d: record %d: %v", i, j+1, err)
+			}
+		}
+		_ = q.Close(ctx)
+	}
+	if _, err := OpenJetStream(ctx, JetStreamConfig{Dir: t.TempDir(), Retention: time.Hour, DedupWindow: time.Minute, DeliveredRetention: 2 * time.Hour}); err == nil || !strings.Contains(err.Error(), "delivered_retention") {
+		t.Errorf("delivered_retention longer than retention: %v, want an error naming it", err)
+	}
+}

@@ -73,7 +73,9 @@ func (e *Engine) build(ctx context.Context, pc *config.Pipeline) (*pipeline.Pipe
 		}
 		s.Plugins = e.pluginGuards(append(slices.Clone(pipelinePlugins), sinkPlugins...))
 		workers = append(workers, &delivery.Worker{Pipeline: pc.Name, Transforms: chain, Sink: s, Sender: e.client, Log: e.log,
-			Metrics: e.metrics.Sink(pc.Name, sc.Name)})
+			Metrics: e.metrics.Sink(pc.Name, sc.Name),
+			// A held delivery renews its lease well inside ack_wait.
+			HoldEvery: min(delivery.DefaultHoldEvery, e.cfg.Queue.AckWait/3)})
 	}
 	if diags.HasErrors() {
 		return nil, nil, diags

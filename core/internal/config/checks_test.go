@@ -339,8 +339,16 @@ pipeline "p" {
   dedup_window = "1h"
 }`, 6 * time.Hour, ""},
 		{`queue {
-  delivered_retention = "500ms"
+  delivered_retention = "30s"
 }`, 0, "02: delivered_retention too short"},
+		{`queue {
+  delivered_retention = "90s"
+  ack_wait            = "1m"
+}`, 0, "02: delivered_retention too short"},
+		{`queue {
+  delivered_retention = "2m"
+  ack_wait            = "1m"
+}`, 2 * time.Minute, ""},
 		{`queue {
   retention           = "2h"
   dedup_window        = "1h"

@@ -83,16 +83,16 @@ func (l *loader) decodeQueue(q *rawQueue, ectx *hcl.EvalContext) hcl.Diagnostics
 	evalDuration(q.DedupWindow, ectx, &qc.DedupWindow, &diags)
 	evalDuration(q.Retention, ectx, &qc.Retention, &diags)
 	evalDuration(q.Delivered, ectx, &qc.DeliveredRetention, &diags)
-	if qc.DeliveredRetention > 0 && qc.DeliveredRetention < time.Second {
+	evalSize(q.MaxStore, ectx, &qc.MaxStore, &diags)
+	evalDuration(q.AckWait, ectx, &qc.AckWait, &diags)
+	if least := max(time.Minute, 2*cmp.Or(qc.AckWait, DefaultAckWait)); qc.DeliveredRetention > 0 && qc.DeliveredRetention < least && qc.DeliveredRetention < cmp.Or(qc.Retention, DefaultRetention) {
 		r := q.Delivered.Range()
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "delivered_retention too short", Detail: fmt.Sprintf("%s: records are kept at least a second (the store's smallest per-record expiry).", qc.DeliveredRetention), Subject: &r})
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "delivered_retention too short", Detail: fmt.Sprintf("%s: keep the records of delivered events at least %s (a minute, and twice ack_wait): a delivery whose acknowledgement was lost comes back after ack_wait, and its record is what says it was delivered.", qc.DeliveredRetention, least), Subject: &r})
 	}
 	if ret := cmp.Or(qc.Retention, DefaultRetention); qc.DeliveredRetention > ret {
 		r := q.Delivered.Range()
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "delivered_retention longer than retention", Detail: fmt.Sprintf("%s is longer than retention (%s): records of delivered events are kept at most as long as the others.", qc.DeliveredRetention, ret), Subject: &r})
 	}
-	evalSize(q.MaxStore, ectx, &qc.MaxStore, &diags)
-	evalDuration(q.AckWait, ectx, &qc.AckWait, &diags)
 	if v, ok := eval(q.GroupCommit, ectx, cty.Bool, &diags); ok {
 		b := v.True()
 		qc.groupCommitSet = &b

@@ -59,7 +59,7 @@ type Stats struct {
 
 // DefaultHoldEvery is how often a delivery that waits (on an open
 // breaker) renews its lease on the queue, well inside the default ack
-// wait of 30s.
+// wait of 30s (the engine uses a third of a shorter ack_wait).
 const DefaultHoldEvery = 5 * time.Second
 
 // Worker consumes one (pipeline, sink) delivery stream: it runs the

@@ -78,7 +78,7 @@ func BenchmarkDeliveredRecordMemory(b *testing.B) {
 	}{{"kept_for_retention", 0}, {"delivered_retention_1s", time.Second}} {
 		b.Run(c.name, func(b *testing.B) {
 			ctx := context.Background()
-			q, err := OpenJetStream(ctx, JetStreamConfig{Dir: b.TempDir(), DeliveredRetention: c.delivered})
+			q, err := OpenJetStream(ctx, JetStreamConfig{Dir: b.TempDir(), DeliveredRetention: c.delivered, AckWait: 500 * time.Millisecond})
 			if err != nil {
 				b.Fatal(err)
 			}

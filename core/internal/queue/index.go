@@ -204,7 +204,12 @@ func (h *jsHistory) index() *jsIndex {
 	h.idxMu.Lock()
 	if h.idx == nil {
 		x := newIndex()
-		x.keep, x.keepDelivered = h.cfg.Retention, h.cfg.DeliveredRetention
+		x.keep = h.cfg.Retention
+		if h.recordTTL != "" {
+			// Only when the store expires them (not on a server without
+			// per-message TTL).
+			x.keepDelivered = h.cfg.DeliveredRetention
+		}
 		h.idx = &jsIndex{ready: make(chan struct{}), x: x}
 	}
 	ix := h.idx

@@ -161,8 +161,10 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 		return nil, fmt.Errorf("queue: delivered_retention (%s) cannot be longer than retention (%s)", cfg.DeliveredRetention, cfg.Retention)
 	case cfg.DeliveredRetention <= 0:
 		cfg.DeliveredRetention = cfg.Retention
-	case cfg.DeliveredRetention < time.Second:
-		return nil, fmt.Errorf("queue: delivered_retention (%s) must be at least 1s", cfg.DeliveredRetention)
+	case cfg.DeliveredRetention < cfg.Retention && cfg.DeliveredRetention < max(time.Second, 2*cfg.AckWait):
+		// A delivery whose ack was lost comes back after AckWait; its
+		// record is what says it was delivered.
+		return nil, fmt.Errorf("queue: delivered_retention (%s) must be at least 1s and twice ack_wait (%s)", cfg.DeliveredRetention, cfg.AckWait)
 	}
 	payload := payloadFor(cfg.MaxBodySize, cfg.MaxHeaderSize)
 	switch {
@@ -523,30 +525,38 @@ func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, conc
 		}
 	}
 	close(work)
+	// Deliveries still waiting go back now, not after the attempts the
+	// workers are busy with (a worker replaced by a reload takes them
+	// over at once).
+	for m := range work {
+		w.taken(m)
+		_ = m.NakWithDelay(handBack)
+	}
 	wg.Wait()
 	return nil
 }
 
 // waiting tracks deliveries pulled and not yet taken by a worker, and
-// renews their lease every third of the ack wait.
+// renews the lease of every one of them every third of the ack wait, so
+// none goes longer than that (plus the ticker's lateness) unrenewed.
 type waiting struct {
 	mu    sync.Mutex
-	since map[jetstream.Msg]time.Time
+	since map[jetstream.Msg]time.Time // when its lease was last renewed
+	every time.Duration
 	done  chan struct{}
 }
 
 func newWaiting(ackWait time.Duration) *waiting {
-	w := &waiting{since: map[jetstream.Msg]time.Time{}, done: make(chan struct{})}
-	every := ackWait / 3
+	w := &waiting{since: map[jetstream.Msg]time.Time{}, every: max(ackWait/3, 10*time.Millisecond), done: make(chan struct{})}
 	go func() {
-		t := time.NewTicker(every)
+		t := time.NewTicker(w.every)
 		defer t.Stop()
 		for {
 			select {
 			case <-w.done:
 				return
 			case now := <-t.C:
-				w.renew(now, every)
+				w.renew(now)
 			}
 		}
 	}()
@@ -559,27 +569,31 @@ func (w *waiting) add(m jetstream.Msg) {
 	w.mu.Unlock()
 }
 
+// taken: a worker has m. A lease renewed more than a quarter period ago
+// is renewed once more, so the worker's own renewals (the delivery
+// worker's hold_every, at most a third of ack_wait) start from a fresh
+// lease. (Under load deliveries wait milliseconds, far less.)
 func (w *waiting) taken(m jetstream.Msg) {
 	w.mu.Lock()
-	delete(w.since, m)
-	w.mu.Unlock()
-}
-
-// renew tells the server that deliveries waiting for longer than every
-// are still wanted. A worker that takes one meanwhile renews it itself;
-// an extra renewal of a delivery just settled is ignored by the server.
-func (w *waiting) renew(now time.Time, every time.Duration) {
-	w.mu.Lock()
-	var due []jetstream.Msg
-	for m, t := range w.since {
-		if now.Sub(t) >= every {
-			due = append(due, m)
-			w.since[m] = now
+	defer w.mu.Unlock()
+	if t, ok := w.since[m]; ok {
+		delete(w.since, m)
+		if time.Since(t) > w.every/4 {
+			_ = m.InProgress()
 		}
 	}
-	w.mu.Unlock()
-	for _, m := range due {
+}
+
+// renew tells the server that the waiting deliveries are still wanted.
+// It holds the lock while it does (InProgress only queues a publish): a
+// worker that takes one and hands it back with a delay must not have that
+// delay overwritten by a renewal sent after it.
+func (w *waiting) renew(now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for m := range w.since {
 		_ = m.InProgress()
+		w.since[m] = now
 	}
 }
 

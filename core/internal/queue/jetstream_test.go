@@ -240,7 +240,7 @@ func TestDeliveredRecordsExpire(t *testing.T) {
 		t.Run(mode.name, func(t *testing.T) {
 			ctx := context.Background()
 			cfg := mode.cfg
-			cfg.Dir, cfg.Retention, cfg.DedupWindow, cfg.DeliveredRetention = t.TempDir(), time.Hour, time.Minute, time.Second
+			cfg.Dir, cfg.Retention, cfg.DedupWindow, cfg.DeliveredRetention, cfg.AckWait = t.TempDir(), time.Hour, time.Minute, time.Second, 500*time.Millisecond
 			q, err := OpenJetStream(ctx, cfg)
 			if err != nil {
 				t.Fatal(err)

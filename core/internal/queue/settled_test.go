@@ -443,3 +443,66 @@ func TestPulledAheadKeepsItsLease(t *testing.T) {
 		}
 	}
 }
+
+// TestPulledAheadLeaseCarriesIntoTheWorker: deliveries pulled ahead
+// wait while the workers hold theirs for 1.5 ack waits each, renewing
+// every 0.75 ack wait (as a worker with a fixed renewal period does); no
+// lease may lapse while one waits, nor at the hand-over to a worker,
+// whose first own renewal comes a period after it took the delivery.
+func TestPulledAheadLeaseCarriesIntoTheWorker(t *testing.T) {
+	ctx := context.Background()
+	const ackWait = time.Second
+	q, err := OpenJetStream(ctx, JetStreamConfig{Dir: t.TempDir(), AckWait: ackWait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close(ctx)
+	if err := q.Declare(ctx, "p", []Consumer{{Name: "s", MaxInFlight: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 6
+	for i := range n {
+		if _, err := q.Publish(ctx, &sdk.Event{ID: fmt.Sprint("e", i), Pipeline: "p", Body: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	acked := make(chan struct{}, 2*n)
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go q.Consume(cctx, "p", "s", 2, func(ctx context.Context, d Delivery) {
+		mu.Lock()
+		seen[d.Event().ID]++
+		mu.Unlock()
+		tick := time.NewTicker(ackWait * 3 / 4)
+		defer tick.Stop()
+		end := time.After(ackWait * 3 / 2)
+	hold:
+		for {
+			select {
+			case <-end:
+				break hold
+			case <-tick.C:
+				_ = d.InProgress()
+			}
+		}
+		_ = d.Ack()
+		acked <- struct{}{}
+	})
+	for range n {
+		select {
+		case <-acked:
+		case <-time.After(30 * time.Second):
+			t.Fatal("not every event was delivered")
+		}
+	}
+	time.Sleep(2 * ackWait) // a lapsed lease would show as a second delivery
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range n {
+		if id := fmt.Sprint("e", i); seen[id] != 1 {
+			t.Errorf("%s reached the handler %d times, want once (seen %v)", id, seen[id], seen)
+		}
+	}
+}

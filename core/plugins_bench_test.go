@@ -19,7 +19,8 @@ import (
 // (gRPC over a local socket, AutoMTLS), on the GitHub push payload.
 // plugin_process renders a message without an event body;
 // plugin_process_delivery the message the delivery worker builds when
-// there is no transform (sdk.MessageFromEvent: the body is the event's).
+// there is no transform (sdk.MessageFromEvent: the body is the event's);
+// plugin_process_parallel the latter with 64 renders in flight.
 func BenchmarkSinkRender(b *testing.B) {
 	bin := filepath.Join(b.TempDir(), "httpsinkplugin")
 	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/httpsinkplugin").CombinedOutput(); err != nil {
@@ -49,6 +50,31 @@ func BenchmarkSinkRender(b *testing.B) {
 		}
 	}
 	b.Run("builtin", func(b *testing.B) { run(b, http.Definition(), msg) })
+	// 64 renders in flight at once, as from a sink's workers.
+	b.Run("plugin_process_parallel", func(b *testing.B) {
+		p, err := pluginhost.Start(context.Background(), pluginhost.Spec{Name: "httpsink", Path: bin}, slog.New(slog.DiscardHandler))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer p.Close()
+		c, err := p.Definitions()[0].Build(context.Background(), cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close(context.Background())
+		sink := c.(sdk.Sink)
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		b.SetParallelism(32)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := sink.Render(context.Background(), delivery); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
 	for _, c := range []struct {
 		name string
 		msg  sdk.Message

@@ -44,6 +44,7 @@ func (s *echoSink) Close(context.Context) error { return nil }
 type wire struct {
 	*server
 	old, unary bool
+	socket     bool // offer the render socket (its renders bypass the recording)
 
 	mu      sync.Mutex
 	req     *pb.RenderRequest
@@ -59,6 +60,9 @@ func (w *wire) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.Con
 	}
 	if (w.old || w.unary) && resp != nil {
 		resp.RenderStream = false
+	}
+	if (w.old || !w.socket) && resp != nil {
+		resp.RenderSocket, resp.RenderToken = "", nil
 	}
 	return resp, err
 }
@@ -135,6 +139,8 @@ func serveWire(t *testing.T, w *wire) sdk.Sink {
 
 func serveWireServer(t *testing.T, w *wire) (sdk.Sink, *goplugin.GRPCServer) {
 	t.Helper()
+	w.server.noSocket = !w.socket
+	t.Cleanup(w.server.closeSocket)
 	client, gs := goplugin.TestPluginGRPCConn(t, false, map[string]goplugin.Plugin{PluginName: &wirePlugin{w: w}})
 	t.Cleanup(func() { _ = client.Close() })
 	raw, err := client.Dispense(PluginName)

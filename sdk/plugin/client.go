@@ -45,6 +45,32 @@ type connection struct {
 
 	streamMu sync.Mutex
 	stream   *renderStream // nil until the first streamed render
+
+	sockMu sync.Mutex
+	sock   *sockClient // the process's render socket; nil: none offered
+}
+
+// socket returns the client of the render socket the process offered,
+// made on first use.
+func (conn *connection) socket(path string, token []byte) *sockClient {
+	conn.sockMu.Lock()
+	defer conn.sockMu.Unlock()
+	if conn.sock == nil || conn.sock.path != path {
+		if conn.sock != nil {
+			conn.sock.close()
+		}
+		conn.sock = &sockClient{path: path, token: token}
+	}
+	return conn.sock
+}
+
+// closeSocket closes the render socket's idle connections.
+func (conn *connection) closeSocket() {
+	conn.sockMu.Lock()
+	defer conn.sockMu.Unlock()
+	if conn.sock != nil {
+		conn.sock.close()
+	}
 }
 
 // Swap takes over the connection of a newer Client (a restarted process).
@@ -53,9 +79,13 @@ func (c *Client) Swap(newer *Client) {
 	conn := newer.conn
 	newer.mu.RUnlock()
 	c.mu.Lock()
+	old := c.conn
 	c.conn = conn
 	c.gen++
 	c.mu.Unlock()
+	if old != nil && old != conn {
+		old.closeSocket()
+	}
 }
 
 func (c *Client) current() (*connection, uint64) {
@@ -162,6 +192,7 @@ type remote struct {
 	caps sdk.Capabilities
 	refs bool        // the instance's process reads body references
 	strm *connection // the instance's process serves RenderStream; nil: it does not
+	sock *sockClient // the process's render socket; nil: none
 	ok   bool
 }
 
@@ -180,6 +211,7 @@ type target struct {
 	id   string
 	refs bool        // body references (Message.event_body)
 	strm *connection // RenderStream is served; nil: unary Render only
+	sock *sockClient // renders go to this socket first; nil: none
 }
 
 // target is ensure with all of the target.
@@ -188,7 +220,7 @@ func (r *remote) target(ctx context.Context) (target, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.ok && gen == r.gen {
-		return target{r.rpc, r.id, r.refs, r.strm}, nil
+		return target{r.rpc, r.id, r.refs, r.strm, r.sock}, nil
 	}
 	req := &pb.ConfigureRequest{Kind: pb.Kind(r.kind), Name: r.name, ValuesJson: r.cfg.Values, BaseDir: r.cfg.BaseDir,
 		Pipeline: r.cfg.Pipeline, InstanceName: r.cfg.Name}
@@ -203,11 +235,14 @@ func (r *remote) target(ctx context.Context) (target, error) {
 		return target{}, errorFromPB(resp.Error)
 	}
 	r.rpc, r.id, r.gen, r.caps, r.refs, r.ok = conn.rpc, resp.InstanceId, gen, capabilitiesFromPB(resp.Capabilities), resp.BodyRefs, true
-	r.strm = nil
+	r.strm, r.sock = nil, nil
 	if resp.RenderStream {
 		r.strm = conn
 	}
-	return target{r.rpc, r.id, r.refs, r.strm}, nil
+	if resp.RenderSocket != "" && len(resp.RenderToken) > 0 {
+		r.sock = conn.socket(resp.RenderSocket, resp.RenderToken)
+	}
+	return target{r.rpc, r.id, r.refs, r.strm, r.sock}, nil
 }
 
 // call returns the per-call options: the message limits, built once
@@ -323,9 +358,21 @@ func (s *remoteSink) Render(ctx context.Context, m sdk.Message) (*sdk.Outbound, 
 	return out, nil
 }
 
-// render sends one render on the process's RenderStream when the plugin
-// serves one, as a unary call otherwise.
+// render sends one render on the process's render socket when it offers
+// one (socket.go), else, or when the socket fails, on its RenderStream
+// when it serves one, as a unary call otherwise.
 func (s *remoteSink) render(ctx context.Context, to target, req *pb.RenderRequest) (*pb.RenderResponse, error) {
+	if to.sock != nil {
+		resp, err := to.sock.call(ctx, req)
+		switch {
+		case err == nil:
+			return resp, nil
+		case !errors.Is(err, errSocketDown):
+			return nil, status.FromContextError(err).Err()
+		}
+		// A render has no side effects: ask again through gRPC.
+		req.DeadlineUnixNano = 0
+	}
 	if to.strm == nil {
 		return to.rpc.Render(ctx, req, s.call()...)
 	}

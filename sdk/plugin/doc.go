@@ -9,7 +9,10 @@
 // travels as sdk.Capabilities): to the engine a plugin component and a
 // built-in are the same. The host's services (the egress-checked HTTP
 // client of sdk.Config) are served back to the plugin over go-plugin's
-// broker.
+// broker. Sink renders, the call on every delivery's path, go first over
+// a Unix socket the plugin offers at Configure (socket.go: a token
+// learned over gRPC, length-prefixed protobuf frames, no per-call
+// goroutine hand-offs), and over gRPC when it does not or fails.
 //
 // It imports sdk, its generated protocol, go-plugin and gRPC; never core,
 // plugins or cmd.

@@ -77,6 +77,7 @@ func Serve(opts ServeOpts) error {
 		VersionedPlugins: map[int]goplugin.PluginSet{ProtocolVersion: {PluginName: &GRPCPlugin{server: srv}}},
 		GRPCServer:       GRPCServer,
 	}
+	defer srv.closeSocket()
 	if os.Getenv(DebugEnv) != "" {
 		return serveDebug(opts.Name, cfg)
 	}
@@ -86,7 +87,7 @@ func Serve(opts ServeOpts) error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go endWithHost(ctx, os.Getppid())
+	go endWithHost(ctx, os.Getppid(), srv.closeSocket)
 	goplugin.Serve(cfg)
 	return nil
 }
@@ -117,7 +118,7 @@ func hclogShape(groups []string, a slog.Attr) slog.Attr {
 // and its parent pid changes. The host starts each plugin as the leader
 // of its own process group, so the plugin ends the group first: the
 // processes it started itself do not outlive it either.
-func endWithHost(ctx context.Context, ppid int) {
+func endWithHost(ctx context.Context, ppid int, cleanup func()) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -127,6 +128,7 @@ func endWithHost(ctx context.Context, ppid int) {
 		case <-t.C:
 		}
 		if os.Getppid() != ppid {
+			cleanup()
 			endProcessGroup()
 			os.Exit(0)
 		}

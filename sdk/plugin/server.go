@@ -32,6 +32,18 @@ type server struct {
 	// broker reaches the host's services; nil in a server without one.
 	broker *goplugin.GRPCBroker
 	hosts  map[uint32]*hostClient // by broker id, dialled once each
+
+	// sock is the render socket (socket.go), opened on the first
+	// Configure; nil when it could not be or noSocket is set.
+	sockOnce sync.Once
+	sock     *sockListener
+	noSocket bool
+}
+
+// closeSocket stops the render socket and removes its directory.
+func (s *server) closeSocket() {
+	s.sockOnce.Do(func() {}) // none opened after this
+	s.sock.close()
 }
 
 func newServer(name, version string, defs []sdk.Definition, log *slog.Logger) (*server, error) {
@@ -84,8 +96,14 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.C
 	s.mu.Lock()
 	s.instances[id] = c
 	s.mu.Unlock()
-	return &pb.ConfigureResponse{InstanceId: id, Capabilities: capabilitiesToPB(sdk.CapabilitiesOf(c)), BodyRefs: true,
-		RenderStream: true}, nil
+	resp := &pb.ConfigureResponse{InstanceId: id, Capabilities: capabilitiesToPB(sdk.CapabilitiesOf(c)), BodyRefs: true,
+		RenderStream: true}
+	if _, sink := c.(sdk.Sink); sink && !s.noSocket {
+		if l := s.renderSocket(); l != nil {
+			resp.RenderSocket, resp.RenderToken = l.path, l.token
+		}
+	}
+	return resp, nil
 }
 
 func (s *server) instance(id string) (sdk.Component, error) {

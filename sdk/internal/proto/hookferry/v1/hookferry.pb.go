@@ -855,7 +855,15 @@ type ConfigureResponse struct {
 	// before this field existed leaves it false and gets both bodies.
 	BodyRefs bool `protobuf:"varint,4,opt,name=body_refs,json=bodyRefs,proto3" json:"body_refs,omitempty"`
 	// The plugin serves RenderStream.
-	RenderStream  bool `protobuf:"varint,5,opt,name=render_stream,json=renderStream,proto3" json:"render_stream,omitempty"`
+	RenderStream bool `protobuf:"varint,5,opt,name=render_stream,json=renderStream,proto3" json:"render_stream,omitempty"`
+	// The plugin also answers renders on a local stream socket (a Unix
+	// socket path; empty: it does not): each frame a 4-byte little-endian
+	// length and a RenderRequest (host to plugin) or RenderResponse (back),
+	// one call at a time per connection, the first frame of a connection
+	// being render_token. It skips gRPC's per-call hand-offs between
+	// goroutines; the token is only ever sent over the gRPC connection.
+	RenderSocket  string `protobuf:"bytes,6,opt,name=render_socket,json=renderSocket,proto3" json:"render_socket,omitempty"`
+	RenderToken   []byte `protobuf:"bytes,7,opt,name=render_token,json=renderToken,proto3" json:"render_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -923,6 +931,20 @@ func (x *ConfigureResponse) GetRenderStream() bool {
 		return x.RenderStream
 	}
 	return false
+}
+
+func (x *ConfigureResponse) GetRenderSocket() string {
+	if x != nil {
+		return x.RenderSocket
+	}
+	return ""
+}
+
+func (x *ConfigureResponse) GetRenderToken() []byte {
+	if x != nil {
+		return x.RenderToken
+	}
+	return nil
 }
 
 type Capabilities struct {
@@ -2527,14 +2549,16 @@ const file_hookferry_v1_hookferry_proto_rawDesc = "" +
 	"\rinstance_name\x18\x06 \x01(\tR\finstanceName\x12#\n" +
 	"\rhost_services\x18\a \x01(\rR\fhostServices\x12\x1f\n" +
 	"\vhttp_handle\x18\b \x01(\x04R\n" +
-	"httpHandle\"\xe1\x01\n" +
+	"httpHandle\"\xa9\x02\n" +
 	"\x11ConfigureResponse\x12\x1f\n" +
 	"\vinstance_id\x18\x01 \x01(\tR\n" +
 	"instanceId\x12)\n" +
 	"\x05error\x18\x02 \x01(\v2\x13.hookferry.v1.ErrorR\x05error\x12>\n" +
 	"\fcapabilities\x18\x03 \x01(\v2\x1a.hookferry.v1.CapabilitiesR\fcapabilities\x12\x1b\n" +
 	"\tbody_refs\x18\x04 \x01(\bR\bbodyRefs\x12#\n" +
-	"\rrender_stream\x18\x05 \x01(\bR\frenderStream\"\x96\x01\n" +
+	"\rrender_stream\x18\x05 \x01(\bR\frenderStream\x12#\n" +
+	"\rrender_socket\x18\x06 \x01(\tR\frenderSocket\x12!\n" +
+	"\frender_token\x18\a \x01(\fR\vrenderToken\"\x96\x01\n" +
 	"\fCapabilities\x12\x18\n" +
 	"\amethods\x18\x01 \x03(\tR\amethods\x12 \n" +
 	"\vinterpreter\x18\x02 \x01(\bR\vinterpreter\x12\x1c\n" +

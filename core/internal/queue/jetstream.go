@@ -486,7 +486,7 @@ func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, conc
 			for m := range work {
 				w.taken(m)
 				if ctx.Err() != nil {
-					_ = m.NakWithDelay(handBack)
+					_ = m.NakWithDelay(stopHandBack)
 					continue
 				}
 				d := q.delivery(pipeline, consumer, m)
@@ -513,7 +513,7 @@ func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, conc
 		}
 		if ctx.Err() != nil {
 			// Pulled, never handled: give it back for redelivery now.
-			_ = m.NakWithDelay(handBack)
+			_ = m.NakWithDelay(stopHandBack)
 			continue
 		}
 		w.add(m)
@@ -521,7 +521,7 @@ func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, conc
 		case work <- m:
 		case <-ctx.Done():
 			w.taken(m)
-			_ = m.NakWithDelay(handBack)
+			_ = m.NakWithDelay(stopHandBack)
 		}
 	}
 	close(work)
@@ -530,7 +530,7 @@ func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, conc
 	// over at once).
 	for m := range work {
 		w.taken(m)
-		_ = m.NakWithDelay(handBack)
+		_ = m.NakWithDelay(stopHandBack)
 	}
 	wg.Wait()
 	return nil
@@ -633,6 +633,15 @@ func (d *jsDelivery) Nak(delay time.Duration) error { return d.m.NakWithDelay(ma
 // state, so a delivery handed back at shutdown (or pulled ahead and never
 // started) goes out as soon as the next process consumes.
 const handBack = time.Millisecond
+
+// stopHandBack is the delay of a delivery the queue hands back because
+// its consumer is stopping. With handBack the server would hand it out
+// again at once to the stopping pull, over and over until the pull ends,
+// and one sent just as it ends is dropped by the client and waits out
+// ack_wait (30 s) after a restart, as if its worker had died. A second
+// is longer than a stop takes, and the next process still gets it within
+// one.
+const stopHandBack = time.Second
 
 func (d *jsDelivery) Term(reason string) error { return d.m.TermWithReason(reason) }
 func (d *jsDelivery) InProgress() error        { return d.m.InProgress() }

@@ -139,6 +139,12 @@ func serveWire(t *testing.T, w *wire) sdk.Sink {
 
 func serveWireServer(t *testing.T, w *wire) (sdk.Sink, *goplugin.GRPCServer) {
 	t.Helper()
+	sink, gs, _ := serveWireClient(t, w)
+	return sink, gs
+}
+
+func serveWireClient(t *testing.T, w *wire) (sdk.Sink, *goplugin.GRPCServer, *Client) {
+	t.Helper()
 	w.server.noSocket = !w.socket
 	t.Cleanup(w.server.closeSocket)
 	client, gs := goplugin.TestPluginGRPCConn(t, false, map[string]goplugin.Plugin{PluginName: &wirePlugin{w: w}})
@@ -147,7 +153,8 @@ func serveWireServer(t *testing.T, w *wire) (sdk.Sink, *goplugin.GRPCServer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	desc, err := raw.(*Client).Describe(context.Background())
+	host := raw.(*Client)
+	desc, err := host.Describe(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +162,7 @@ func serveWireServer(t *testing.T, w *wire) (sdk.Sink, *goplugin.GRPCServer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c.(sdk.Sink), gs
+	return c.(sdk.Sink), gs, host
 }
 
 // TestRenderSendsTheBodyOnceEachWay: the delivery path hands a sink a

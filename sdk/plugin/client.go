@@ -64,12 +64,25 @@ func (conn *connection) socket(path string, token []byte) *sockClient {
 	return conn.sock
 }
 
-// closeSocket closes the render socket's idle connections.
-func (conn *connection) closeSocket() {
+// releaseSocket closes the render socket's idle connections and, the
+// process being gone, removes the directory it announced.
+func (conn *connection) releaseSocket() {
 	conn.sockMu.Lock()
 	defer conn.sockMu.Unlock()
 	if conn.sock != nil {
 		conn.sock.close()
+		removeSocketDir(conn.sock.path, conn.sock.token)
+	}
+}
+
+// Release is for after the plugin process has exited: it closes the
+// render socket's connections and removes the socket's directory, which
+// a plugin that was killed could not remove itself. (Swap does the same
+// for the process it replaces.)
+func (c *Client) Release() {
+	conn, _ := c.current()
+	if conn != nil {
+		conn.releaseSocket()
 	}
 }
 
@@ -84,7 +97,7 @@ func (c *Client) Swap(newer *Client) {
 	c.gen++
 	c.mu.Unlock()
 	if old != nil && old != conn {
-		old.closeSocket()
+		old.releaseSocket()
 	}
 }
 
@@ -239,7 +252,7 @@ func (r *remote) target(ctx context.Context) (target, error) {
 	if resp.RenderStream {
 		r.strm = conn
 	}
-	if resp.RenderSocket != "" && len(resp.RenderToken) > 0 {
+	if validSocket(resp.RenderSocket, resp.RenderToken) {
 		r.sock = conn.socket(resp.RenderSocket, resp.RenderToken)
 	}
 	return target{r.rpc, r.id, r.refs, r.strm, r.sock}, nil
@@ -367,8 +380,10 @@ func (s *remoteSink) render(ctx context.Context, to target, req *pb.RenderReques
 		switch {
 		case err == nil:
 			return resp, nil
+		case ctx.Err() != nil:
+			return nil, status.FromContextError(ctx.Err()).Err()
 		case !errors.Is(err, errSocketDown):
-			return nil, status.FromContextError(err).Err()
+			return nil, err // a gRPC status (ResourceExhausted)
 		}
 		// A render has no side effects: ask again through gRPC.
 		req.DeadlineUnixNano = 0

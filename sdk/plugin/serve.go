@@ -212,3 +212,8 @@ func NewTestPlugin(name, version string, defs []sdk.Definition) (*GRPCPlugin, er
 	}
 	return &GRPCPlugin{server: srv}, nil
 }
+
+// Close releases what the plugin side holds beyond its gRPC server: the
+// render socket and its directory (a served plugin does so when Serve
+// returns; a test plugin from NewTestPlugin should be closed).
+func (p *GRPCPlugin) Close() { p.server.closeSocket() }

@@ -12,12 +12,17 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/hookferry/hookferry/sdk/internal/proto/hookferry/v1"
+
+	"github.com/hookferry/hookferry/sdk"
 )
 
 // The render socket: renders without gRPC. A unary or streamed gRPC
@@ -38,11 +43,29 @@ const (
 	tokenSize = 32
 	// idleSockets is how many connections the host keeps for reuse.
 	idleSockets = 128
-	// tokenWait bounds how long the plugin waits for a connection's token.
-	tokenWait = 5 * time.Second
 	// sockBuffer is each direction's buffer: a typical render in one read.
-	sockBuffer = 64 << 10
+	sockBuffer = 32 << 10
+	// keepBuffer is the largest encoding buffer a connection keeps
+	// between calls; a larger one (a big body) is dropped after its call.
+	keepBuffer = 256 << 10
+	// sockDirPrefix names the socket's directory (in the plugin's temp
+	// directory); the host removes only directories named so.
+	sockDirPrefix = "hookferry-render-"
+	// sockName is the socket's file name in it.
+	sockName = "s"
 )
+
+// handshakeWait bounds the token exchange on both sides: the plugin
+// waiting for a connection's token, the host for the plugin's answer (a
+// variable for tests).
+var handshakeWait = 5 * time.Second
+
+// frameLimit is the largest frame, MaxMessageSize as on gRPC (a
+// variable for tests).
+var frameLimit = MaxMessageSize
+
+// tokenOK is the plugin's one-byte answer to a good token.
+const tokenOK = 1
 
 // writeFrame writes b as one frame and flushes it.
 func writeFrame(w *bufio.Writer, b []byte) error {
@@ -60,7 +83,7 @@ func writeFrame(w *bufio.Writer, b []byte) error {
 // readFrame reads one frame into buf (grown as needed), refusing one
 // larger than MaxMessageSize.
 func readFrame(r *bufio.Reader, buf []byte) ([]byte, error) {
-	return readFrameMax(r, buf, MaxMessageSize)
+	return readFrameMax(r, buf, uint32(frameLimit))
 }
 
 // readFrameMax is readFrame refusing a frame over limit bytes before
@@ -72,7 +95,7 @@ func readFrameMax(r *bufio.Reader, buf []byte, limit uint32) ([]byte, error) {
 	}
 	n := binary.LittleEndian.Uint32(h[:])
 	if n > limit {
-		return nil, fmt.Errorf("render socket: a frame of %d bytes is over the %d-byte limit", n, limit)
+		return nil, &sizeError{int(n), int(limit)}
 	}
 	if cap(buf) < int(n) {
 		buf = make([]byte, n)
@@ -82,12 +105,39 @@ func readFrameMax(r *bufio.Reader, buf []byte, limit uint32) ([]byte, error) {
 	return buf, err
 }
 
+// shrink drops a buffer grown past keepBuffer by one large message.
+func shrink(b []byte) []byte {
+	if cap(b) > keepBuffer {
+		return nil
+	}
+	return b
+}
+
+// validSocket reports whether a path and token a plugin announced look
+// like the SDK's: an absolute path named as listenRenderSocket names it,
+// and a token of tokenSize bytes. Anything else is ignored (gRPC).
+func validSocket(path string, token []byte) bool {
+	return len(token) == tokenSize && filepath.IsAbs(path) && filepath.Base(path) == sockName &&
+		strings.HasPrefix(filepath.Base(filepath.Dir(path)), sockDirPrefix)
+}
+
+// removeSocketDir removes the directory of a socket a plugin announced,
+// once its process has exited (a killed plugin cannot). Only a path
+// validSocket accepts is touched.
+func removeSocketDir(path string, token []byte) {
+	if validSocket(path, token) {
+		_ = os.RemoveAll(filepath.Dir(path))
+	}
+}
+
 // sockListener is the plugin's side: one listener per process, opened on
 // the first Configure.
 type sockListener struct {
 	dir, path string
 	token     []byte
 	ln        net.Listener
+
+	wait time.Duration // handshakeWait when it was opened
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -109,11 +159,11 @@ func (s *server) renderSocket() *sockListener {
 }
 
 func listenRenderSocket(s *server) (*sockListener, error) {
-	dir, err := os.MkdirTemp("", "hookferry-render-") // 0700
+	dir, err := os.MkdirTemp("", sockDirPrefix) // 0700
 	if err != nil {
 		return nil, err
 	}
-	l := &sockListener{dir: dir, path: filepath.Join(dir, "s"), token: make([]byte, tokenSize), conns: map[net.Conn]struct{}{}}
+	l := &sockListener{dir: dir, path: filepath.Join(dir, sockName), token: make([]byte, tokenSize), conns: map[net.Conn]struct{}{}, wait: handshakeWait}
 	if _, err := rand.Read(l.token); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
@@ -127,11 +177,22 @@ func listenRenderSocket(s *server) (*sockListener, error) {
 }
 
 func (l *sockListener) accept(s *server) {
+	var pause time.Duration
 	for {
 		c, err := l.ln.Accept()
-		if err != nil {
-			return // closed
+		if errors.Is(err, net.ErrClosed) {
+			return
 		}
+		if err != nil {
+			// Out of file descriptors, say: wait and accept again, as
+			// net/http does (meanwhile the host's handshakes time out and
+			// its renders go through gRPC).
+			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+			s.log.Warn("render socket: accept failed; retrying", "error", err, "in", pause)
+			time.Sleep(pause)
+			continue
+		}
+		pause = 0
 		l.mu.Lock()
 		if l.closed {
 			l.mu.Unlock()
@@ -153,15 +214,22 @@ func (l *sockListener) serve(s *server, c net.Conn) {
 		delete(l.conns, c)
 		l.mu.Unlock()
 	}()
-	r, w := bufio.NewReaderSize(c, sockBuffer), bufio.NewWriterSize(c, sockBuffer)
-	_ = c.SetReadDeadline(time.Now().Add(tokenWait))
-	tok, err := readFrameMax(r, nil, tokenSize) // before the token, nothing big
-	if err != nil || subtle.ConstantTimeCompare(tok, l.token) != 1 {
+	// Before the token: a bounded read, no buffers.
+	_ = c.SetDeadline(time.Now().Add(l.wait))
+	var tok [4 + tokenSize]byte
+	if _, err := io.ReadFull(c, tok[:]); err != nil ||
+		binary.LittleEndian.Uint32(tok[:4]) != tokenSize || subtle.ConstantTimeCompare(tok[4:], l.token) != 1 {
 		return
 	}
-	_ = c.SetReadDeadline(time.Time{})
+	if _, err := c.Write([]byte{tokenOK}); err != nil {
+		return
+	}
+	_ = c.SetDeadline(time.Time{})
+	r, w := bufio.NewReaderSize(c, sockBuffer), bufio.NewWriterSize(c, sockBuffer)
 	var in, out []byte
+	var err error
 	for {
+		in, out = shrink(in), shrink(out)
 		if in, err = readFrame(r, in); err != nil {
 			return
 		}
@@ -177,6 +245,13 @@ func (l *sockListener) serve(s *server, c net.Conn) {
 		cancel()
 		if out, err = (proto.MarshalOptions{}).MarshalAppend(out[:0], resp); err != nil {
 			return
+		}
+		if len(out) > frameLimit {
+			// As gRPC would: a clear, permanent error, not a hang.
+			resp = &pb.RenderResponse{Error: errorToPB(sdk.Permanent(fmt.Errorf("rendered request of %d bytes is over the %d MiB plugin message limit", len(out), frameLimit>>20)))}
+			if out, err = (proto.MarshalOptions{}).MarshalAppend(out[:0], resp); err != nil {
+				return
+			}
 		}
 		if err := writeFrame(w, out); err != nil {
 			return
@@ -208,8 +283,14 @@ type sockClient struct {
 
 	mu     sync.Mutex
 	idle   []*sockConn
-	broken bool // a dial failed: this process's renders go through gRPC
+	closed bool
+	// downUntil: a dial or handshake failed; until then renders go
+	// through gRPC without trying the socket.
+	downUntil time.Time
 }
+
+// sockRetry is how long renders skip a socket that could not be reached.
+const sockRetry = time.Second
 
 type sockConn struct {
 	c    net.Conn
@@ -223,9 +304,9 @@ type sockConn struct {
 // through gRPC instead.
 var errSocketDown = errors.New("render socket unavailable")
 
-func (sc *sockClient) get() (*sockConn, error) {
+func (sc *sockClient) get(ctx context.Context) (*sockConn, error) {
 	sc.mu.Lock()
-	if sc.broken {
+	if sc.closed || time.Now().Before(sc.downUntil) {
 		sc.mu.Unlock()
 		return nil, errSocketDown
 	}
@@ -236,18 +317,41 @@ func (sc *sockClient) get() (*sockConn, error) {
 		return c, nil
 	}
 	sc.mu.Unlock()
-	c, err := net.DialTimeout("unix", sc.path, tokenWait)
+	c, err := sc.dial(ctx)
 	if err != nil {
 		sc.mu.Lock()
-		sc.broken = true
+		sc.downUntil = time.Now().Add(sockRetry)
 		sc.mu.Unlock()
 		return nil, fmt.Errorf("%w: %v", errSocketDown, err)
 	}
+	return c, nil
+}
+
+// dial opens a connection and shows the token; the plugin's one-byte
+// answer says it is served (a plugin that stopped accepting would
+// otherwise leave the call waiting for its caller's deadline).
+func (sc *sockClient) dial(ctx context.Context) (*sockConn, error) {
+	deadline := time.Now().Add(handshakeWait)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	d := net.Dialer{Deadline: deadline}
+	c, err := d.DialContext(ctx, "unix", sc.path)
+	if err != nil {
+		return nil, err
+	}
+	_ = c.SetDeadline(deadline)
 	conn := &sockConn{c: c, r: bufio.NewReaderSize(c, sockBuffer), w: bufio.NewWriterSize(c, sockBuffer)}
+	var ok [1]byte
 	if err := writeFrame(conn.w, sc.token); err != nil {
 		_ = c.Close()
-		return nil, fmt.Errorf("%w: %v", errSocketDown, err)
+		return nil, err
 	}
+	if _, err := io.ReadFull(conn.r, ok[:]); err != nil || ok[0] != tokenOK {
+		_ = c.Close()
+		return nil, fmt.Errorf("no answer to the token: %v", err)
+	}
+	_ = c.SetDeadline(time.Time{})
 	return conn, nil
 }
 
@@ -256,8 +360,9 @@ func (sc *sockClient) put(c *sockConn) {
 		_ = c.c.Close()
 		return
 	}
+	c.buf = shrink(c.buf)
 	sc.mu.Lock()
-	if len(sc.idle) < idleSockets && !sc.broken {
+	if len(sc.idle) < idleSockets && !sc.closed {
 		sc.idle = append(sc.idle, c)
 		c = nil
 	}
@@ -271,7 +376,7 @@ func (sc *sockClient) put(c *sockConn) {
 func (sc *sockClient) close() {
 	sc.mu.Lock()
 	idle := sc.idle
-	sc.idle, sc.broken = nil, true
+	sc.idle, sc.closed = nil, true
 	sc.mu.Unlock()
 	for _, c := range idle {
 		_ = c.c.Close()
@@ -288,7 +393,7 @@ func (sc *sockClient) call(ctx context.Context, req *pb.RenderRequest) (*pb.Rend
 	if d, ok := ctx.Deadline(); ok {
 		req.DeadlineUnixNano = d.UnixNano()
 	}
-	c, err := sc.get()
+	c, err := sc.get(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -303,13 +408,24 @@ func (sc *sockClient) call(ctx context.Context, req *pb.RenderRequest) (*pb.Rend
 		c.dead = true
 	}
 	sc.put(c)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("%w: %v", errSocketDown, err)
+	var tooLarge *sizeError
+	switch {
+	case err == nil:
+		return resp, nil
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case errors.As(err, &tooLarge):
+		// As on gRPC: permanent, and gRPC would refuse it too.
+		return nil, status.Error(codes.ResourceExhausted, err.Error())
 	}
-	return resp, nil
+	return nil, fmt.Errorf("%w: %v", errSocketDown, err)
+}
+
+// sizeError is a frame over MaxMessageSize.
+type sizeError struct{ n, limit int }
+
+func (e *sizeError) Error() string {
+	return fmt.Sprintf("render socket: a message of %d bytes is over the %d-byte limit", e.n, e.limit)
 }
 
 func (c *sockConn) roundTrip(req *pb.RenderRequest) (*pb.RenderResponse, error) {
@@ -317,8 +433,8 @@ func (c *sockConn) roundTrip(req *pb.RenderRequest) (*pb.RenderResponse, error) 
 	if c.buf, err = (proto.MarshalOptions{}).MarshalAppend(c.buf[:0], req); err != nil {
 		return nil, err
 	}
-	if len(c.buf) > MaxMessageSize {
-		return nil, fmt.Errorf("render request of %d bytes is over the %d-byte limit", len(c.buf), MaxMessageSize)
+	if len(c.buf) > frameLimit {
+		return nil, &sizeError{len(c.buf), frameLimit}
 	}
 	if err := writeFrame(c.w, c.buf); err != nil {
 		return nil, err

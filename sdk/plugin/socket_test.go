@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -83,6 +84,9 @@ func TestRendersGoThroughTheSocket(t *testing.T) {
 // TestRenderSocketNeedsTheToken: a connection to the socket that does not
 // open with the token is closed without a render.
 func TestRenderSocketNeedsTheToken(t *testing.T) {
+	saved := handshakeWait
+	t.Cleanup(func() { handshakeWait = saved }) // after the server's own cleanups
+	handshakeWait = 500 * time.Millisecond
 	sink := &countingSink{}
 	w := wireFor(t, sink)
 	w.socket = true
@@ -166,5 +170,118 @@ func TestSocketRenderKeepsTheCallersDeadline(t *testing.T) {
 	}
 	if w.streams != 0 || w.unaries != 0 {
 		t.Errorf("%d streams and %d unary renders: the timed-out render was asked again through gRPC", w.streams, w.unaries)
+	}
+}
+
+// slowSink blocks a render whose body is "block" until its context ends;
+// it echoes any other, its body repeated times times.
+type slowSink struct {
+	times int
+	n     atomic.Int64
+}
+
+func (s *slowSink) Render(ctx context.Context, m sdk.Message) (*sdk.Outbound, error) {
+	s.n.Add(1)
+	if string(m.Body) == "block" {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return &sdk.Outbound{Method: "POST", URL: "https://x.test", Body: bytes.Repeat(m.Body, max(s.times, 1))}, nil
+}
+func (s *slowSink) Close(context.Context) error { return nil }
+
+// TestTimedOutSocketConnectionIsNotReused: a connection whose caller gave
+// up may still get the late answer; it is closed, never handed to the
+// next render, which gets its own answer on the socket (a reused one
+// would fail and go through gRPC).
+func TestTimedOutSocketConnectionIsNotReused(t *testing.T) {
+	sink := &slowSink{}
+	w := wireFor(t, sink)
+	w.socket = true
+	remote := serveWire(t, w)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := remote.Render(ctx, sdk.Message{Event: &sdk.Event{ID: "e"}, Body: []byte("block")}); err == nil {
+		t.Fatal("the blocked render succeeded")
+	}
+	for i := range 3 {
+		body := fmt.Appendf(nil, `{"i":%d}`, i)
+		out, err := remote.Render(context.Background(), sdk.Message{Event: &sdk.Event{ID: "e"}, Body: body})
+		if err != nil || !bytes.Equal(out.Body, body) {
+			t.Fatalf("render %d after the timeout: %+v %v", i, out, err)
+		}
+	}
+	if w.streams != 0 || w.unaries != 0 {
+		t.Errorf("%d streams and %d unary renders after the timeout, want none", w.streams, w.unaries)
+	}
+}
+
+// TestOversizedSocketRenderIsPermanent: a request or a rendered answer
+// over the message limit is a permanent error, as on gRPC, and is not
+// asked again through gRPC (it would be refused there too).
+func TestOversizedSocketRenderIsPermanent(t *testing.T) {
+	defer func(l int) { frameLimit = l }(frameLimit)
+	frameLimit = 4 << 10
+	for _, c := range []struct {
+		name        string
+		body        int
+		times       int
+		wantRenders int64
+	}{{"request", 8 << 10, 1, 0}, {"answer", 2 << 10, 4, 1}} {
+		t.Run(c.name, func(t *testing.T) {
+			sink := &slowSink{times: c.times}
+			w := wireFor(t, sink)
+			w.socket = true
+			remote := serveWire(t, w)
+			_, err := remote.Render(context.Background(), sdk.Message{Event: &sdk.Event{ID: "e"}, Body: bytes.Repeat([]byte("x"), c.body)})
+			if err == nil || !sdk.IsPermanent(err) {
+				t.Errorf("err = %v, want a permanent error", err)
+			}
+			if n := sink.n.Load(); n != c.wantRenders {
+				t.Errorf("the sink rendered %d times, want %d", n, c.wantRenders)
+			}
+			if w.streams != 0 || w.unaries != 0 {
+				t.Errorf("%d streams and %d unary renders: asked again through gRPC", w.streams, w.unaries)
+			}
+		})
+	}
+}
+
+// TestReleaseRemovesTheSocketDirectory: a plugin killed with SIGKILL
+// cannot remove its socket's directory; the host does once the process
+// is gone.
+func TestReleaseRemovesTheSocketDirectory(t *testing.T) {
+	w := wireFor(t, &countingSink{})
+	w.socket = true
+	remote, _, host := serveWireClient(t, w)
+	if _, err := remote.Render(context.Background(), sdk.MessageFromEvent(&sdk.Event{ID: "e", Body: []byte("{}")})); err != nil {
+		t.Fatal(err)
+	}
+	dir := w.server.sock.dir
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatal(err)
+	}
+	host.Release()
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("%s still there after Release (%v)", dir, err)
+	}
+}
+
+// TestValidSocket: the host uses, and removes, only what the SDK makes.
+func TestValidSocket(t *testing.T) {
+	tok := make([]byte, tokenSize)
+	for path, want := range map[string]bool{
+		filepath.Join(os.TempDir(), sockDirPrefix+"123", sockName): true,
+		filepath.Join(os.TempDir(), "home", sockName):              false,
+		filepath.Join(sockDirPrefix+"123", sockName):               false,
+		filepath.Join(os.TempDir(), sockDirPrefix+"123", "x"):      false,
+		"/": false,
+	} {
+		if got := validSocket(path, tok); got != want {
+			t.Errorf("validSocket(%q) = %v, want %v", path, got, want)
+		}
+	}
+	if validSocket(filepath.Join(os.TempDir(), sockDirPrefix+"1", sockName), tok[:8]) {
+		t.Error("a short token was accepted")
 	}
 }

@@ -45,6 +45,7 @@ func Serve(t testing.TB, defs ...sdk.Definition) *plugin.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(impl.Close) // after the connection's (cleanups run last first)
 	client, _ := goplugin.TestPluginGRPCConn(t, false, map[string]goplugin.Plugin{plugin.PluginName: impl})
 	t.Cleanup(func() { _ = client.Close() })
 	raw, err := client.Dispense(plugin.PluginName)

@@ -392,6 +392,8 @@ func (p *Plugin) Close() {
 	p.mu.Unlock()
 	p.kill(client, cmd)
 	<-p.done
+	// A killed plugin leaves its render socket's directory behind.
+	p.conn.Release()
 }
 
 // Discover finds hookferry-plugin-NAME executables in dirs (missing dirs

@@ -15,8 +15,11 @@
 // JetStream consumer hands out twice the sink's concurrency, so workers
 // find their next delivery waiting (their lease renewed while they wait,
 // so a held worker does not make the server hand them out twice); one
-// handed back is given a stored redelivery time, so it goes out at once
-// after a restart. With group commit (batch.go) a saturated batch lingers while requests keep coming.
+// handed back is given a stored redelivery time, so it goes out within a
+// second after a restart (not after ack_wait). Records of delivered events
+// expire after DeliveredRetention (a per-message TTL), the others after
+// Retention. With group commit (batch.go) a saturated batch lingers while
+// requests keep coming.
 //
 // Memory is the in-process implementation: bounded, fast, and honest about
 // what it is: events are lost if the process stops.

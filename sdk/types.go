@@ -287,6 +287,11 @@ type Transform interface {
 // Sink renders messages into outbound requests that the host sends.
 type Sink interface {
 	Component
+	// Render builds the request for msg. It must have no side effects
+	// (send nothing, count nothing): the host may render the same message
+	// more than once, on every retry and, for a plugin, again over gRPC
+	// when its render socket failed mid-call. A sink that must act itself
+	// implements Deliverer.
 	Render(ctx context.Context, msg Message) (*Outbound, error)
 }
 

@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -41,33 +40,7 @@ func TestRendersGoThroughTheSocket(t *testing.T) {
 			sink := &countingSink{echoSink: echoSink{upper: upper}}
 			w := wireFor(t, sink)
 			w.socket = true
-			remote := serveWire(t, w)
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			var wg sync.WaitGroup
-			errs := make(chan error, 64)
-			for i := range 64 {
-				wg.Go(func() {
-					body := fmt.Appendf(nil, `{"n":"event-%d"}`, i)
-					out, err := remote.Render(ctx, sdk.MessageFromEvent(&sdk.Event{ID: "e", Body: body}))
-					if err != nil {
-						errs <- err
-						return
-					}
-					want := body
-					if upper {
-						want = bytes.ToUpper(body)
-					}
-					if !bytes.Equal(out.Body, want) {
-						errs <- fmt.Errorf("render %d got %q, want %q", i, out.Body, want)
-					}
-				})
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				t.Error(err)
-			}
+			renderConcurrently(t, serveWire(t, w), 64, upper)
 			if w.streams != 0 || w.unaries != 0 {
 				t.Errorf("%d streams and %d unary renders, want none (all on the socket)", w.streams, w.unaries)
 			}

@@ -31,12 +31,22 @@ func wireFor(t *testing.T, sink sdk.Sink) *wire {
 // once travel on one RenderStream, and each gets its own answer.
 func TestConcurrentRendersShareOneStream(t *testing.T) {
 	w := wireFor(t, &echoSink{upper: true})
-	remote := serveWire(t, w)
+	renderConcurrently(t, serveWire(t, w), 64, true)
+	if w.streams != 1 || w.unaries != 0 {
+		t.Errorf("%d streams and %d unary renders, want 1 and 0", w.streams, w.unaries)
+	}
+}
+
+// renderConcurrently renders n distinct messages at once through remote,
+// an echoSink's (its bodies upper-cased when upper), and checks that each
+// gets its own answer.
+func renderConcurrently(t *testing.T, remote sdk.Sink, n int, upper bool) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a lost answer fails, not hangs
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 64)
-	for i := range 64 {
+	errs := make(chan error, n)
+	for i := range n {
 		wg.Go(func() {
 			body := fmt.Appendf(nil, `{"n":"event-%d"}`, i)
 			out, err := remote.Render(ctx, sdk.MessageFromEvent(&sdk.Event{ID: "e", Body: body}))
@@ -44,7 +54,11 @@ func TestConcurrentRendersShareOneStream(t *testing.T) {
 				errs <- err
 				return
 			}
-			if want := bytes.ToUpper(body); !bytes.Equal(out.Body, want) {
+			want := body
+			if upper {
+				want = bytes.ToUpper(body)
+			}
+			if !bytes.Equal(out.Body, want) {
 				errs <- fmt.Errorf("render %d got %q, want %q", i, out.Body, want)
 			}
 		})
@@ -53,9 +67,6 @@ func TestConcurrentRendersShareOneStream(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
-	}
-	if w.streams != 1 || w.unaries != 0 {
-		t.Errorf("%d streams and %d unary renders, want 1 and 0", w.streams, w.unaries)
 	}
 }
 

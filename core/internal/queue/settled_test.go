@@ -361,6 +361,37 @@ func TestHandedBackAtStopComesAtOnceAfterRestart(t *testing.T) {
 	}
 }
 
+// pulledAheadQueue opens a store whose consumer p/s has two workers and
+// holds n events e0..e(n-1), for the pull-ahead tests.
+func pulledAheadQueue(t *testing.T, ackWait time.Duration, n int) *JetStream {
+	t.Helper()
+	ctx := context.Background()
+	q, err := OpenJetStream(ctx, JetStreamConfig{Dir: t.TempDir(), AckWait: ackWait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = q.Close(ctx) })
+	if err := q.Declare(ctx, "p", []Consumer{{Name: "s", MaxInFlight: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if _, err := q.Publish(ctx, &sdk.Event{ID: fmt.Sprint("e", i), Pipeline: "p", Body: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return q
+}
+
+// eachOnce fails the test unless each of e0..e(n-1) was seen once.
+func eachOnce(t *testing.T, seen map[string]int, n int) {
+	t.Helper()
+	for i := range n {
+		if id := fmt.Sprint("e", i); seen[id] != 1 {
+			t.Errorf("%s reached the handler %d times, want once (seen %v)", id, seen[id], seen)
+		}
+	}
+}
+
 // TestPulledAheadKeepsItsLease: the queue pulls a sink's concurrency
 // again ahead of its workers. While the workers are held (an open breaker,
 // a slow destination) for several ack waits, the deliveries pulled ahead
@@ -369,20 +400,8 @@ func TestHandedBackAtStopComesAtOnceAfterRestart(t *testing.T) {
 func TestPulledAheadKeepsItsLease(t *testing.T) {
 	ctx := context.Background()
 	const ackWait = 600 * time.Millisecond
-	q, err := OpenJetStream(ctx, JetStreamConfig{Dir: t.TempDir(), AckWait: ackWait})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close(ctx)
-	if err := q.Declare(ctx, "p", []Consumer{{Name: "s", MaxInFlight: 2}}); err != nil {
-		t.Fatal(err)
-	}
 	const n = 6
-	for i := range n {
-		if _, err := q.Publish(ctx, &sdk.Event{ID: fmt.Sprint("e", i), Pipeline: "p", Body: []byte("x")}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	q := pulledAheadQueue(t, ackWait, n)
 	var mu sync.Mutex
 	seen := map[string]int{}
 	release := make(chan struct{})
@@ -437,11 +456,7 @@ func TestPulledAheadKeepsItsLease(t *testing.T) {
 	time.Sleep(2 * ackWait)
 	mu.Lock()
 	defer mu.Unlock()
-	for i := range n {
-		if id := fmt.Sprint("e", i); seen[id] != 1 {
-			t.Errorf("%s reached the handler %d times, want once (seen %v)", id, seen[id], seen)
-		}
-	}
+	eachOnce(t, seen, n)
 }
 
 // TestPulledAheadLeaseCarriesIntoTheWorker: deliveries pulled ahead
@@ -452,20 +467,8 @@ func TestPulledAheadKeepsItsLease(t *testing.T) {
 func TestPulledAheadLeaseCarriesIntoTheWorker(t *testing.T) {
 	ctx := context.Background()
 	const ackWait = time.Second
-	q, err := OpenJetStream(ctx, JetStreamConfig{Dir: t.TempDir(), AckWait: ackWait})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close(ctx)
-	if err := q.Declare(ctx, "p", []Consumer{{Name: "s", MaxInFlight: 2}}); err != nil {
-		t.Fatal(err)
-	}
 	const n = 6
-	for i := range n {
-		if _, err := q.Publish(ctx, &sdk.Event{ID: fmt.Sprint("e", i), Pipeline: "p", Body: []byte("x")}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	q := pulledAheadQueue(t, ackWait, n)
 	var mu sync.Mutex
 	seen := map[string]int{}
 	acked := make(chan struct{}, 2*n)
@@ -500,9 +503,5 @@ func TestPulledAheadLeaseCarriesIntoTheWorker(t *testing.T) {
 	time.Sleep(2 * ackWait) // a lapsed lease would show as a second delivery
 	mu.Lock()
 	defer mu.Unlock()
-	for i := range n {
-		if id := fmt.Sprint("e", i); seen[id] != 1 {
-			t.Errorf("%s reached the handler %d times, want once (seen %v)", id, seen[id], seen)
-		}
-	}
+	eachOnce(t, seen, n)
 }

@@ -59,7 +59,7 @@ func (conn *connection) socket(path string, token []byte) *sockClient {
 		if conn.sock != nil {
 			conn.sock.close()
 		}
-		conn.sock = &sockClient{path: path, token: token}
+		conn.sock = newSockClient(path, token)
 	}
 	return conn.sock
 }

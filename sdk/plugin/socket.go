@@ -61,7 +61,7 @@ const (
 var handshakeWait = 5 * time.Second
 
 // frameLimit is the largest frame, MaxMessageSize as on gRPC (a
-// variable for tests).
+// variable for tests; listeners and clients take it when made).
 var frameLimit = MaxMessageSize
 
 // tokenOK is the plugin's one-byte answer to a good token.
@@ -83,7 +83,7 @@ func writeFrame(w *bufio.Writer, b []byte) error {
 // readFrame reads one frame into buf (grown as needed), refusing one
 // larger than MaxMessageSize.
 func readFrame(r *bufio.Reader, buf []byte) ([]byte, error) {
-	return readFrameMax(r, buf, uint32(frameLimit))
+	return readFrameMax(r, buf, MaxMessageSize)
 }
 
 // readFrameMax is readFrame refusing a frame over limit bytes before
@@ -137,7 +137,8 @@ type sockListener struct {
 	token     []byte
 	ln        net.Listener
 
-	wait time.Duration // handshakeWait when it was opened
+	wait  time.Duration // handshakeWait when it was opened
+	limit int           // frameLimit when it was opened
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -163,7 +164,7 @@ func listenRenderSocket(s *server) (*sockListener, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &sockListener{dir: dir, path: filepath.Join(dir, sockName), token: make([]byte, tokenSize), conns: map[net.Conn]struct{}{}, wait: handshakeWait}
+	l := &sockListener{dir: dir, path: filepath.Join(dir, sockName), token: make([]byte, tokenSize), conns: map[net.Conn]struct{}{}, wait: handshakeWait, limit: frameLimit}
 	if _, err := rand.Read(l.token); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
@@ -230,7 +231,7 @@ func (l *sockListener) serve(s *server, c net.Conn) {
 	var err error
 	for {
 		in, out = shrink(in), shrink(out)
-		if in, err = readFrame(r, in); err != nil {
+		if in, err = readFrameMax(r, in, uint32(l.limit)); err != nil {
 			return
 		}
 		req := &pb.RenderRequest{}
@@ -246,9 +247,9 @@ func (l *sockListener) serve(s *server, c net.Conn) {
 		if out, err = (proto.MarshalOptions{}).MarshalAppend(out[:0], resp); err != nil {
 			return
 		}
-		if len(out) > frameLimit {
+		if len(out) > l.limit {
 			// As gRPC would: a clear, permanent error, not a hang.
-			resp = &pb.RenderResponse{Error: errorToPB(sdk.Permanent(fmt.Errorf("rendered request of %d bytes is over the %d MiB plugin message limit", len(out), frameLimit>>20)))}
+			resp = &pb.RenderResponse{Error: errorToPB(sdk.Permanent(fmt.Errorf("rendered request of %d bytes is over the %d MiB plugin message limit", len(out), l.limit>>20)))}
 			if out, err = (proto.MarshalOptions{}).MarshalAppend(out[:0], resp); err != nil {
 				return
 			}
@@ -280,6 +281,8 @@ func (l *sockListener) close() {
 type sockClient struct {
 	path  string
 	token []byte
+	wait  time.Duration // handshakeWait when it was made
+	limit int           // frameLimit when it was made
 
 	mu     sync.Mutex
 	idle   []*sockConn
@@ -292,12 +295,17 @@ type sockClient struct {
 // sockRetry is how long renders skip a socket that could not be reached.
 const sockRetry = time.Second
 
+func newSockClient(path string, token []byte) *sockClient {
+	return &sockClient{path: path, token: token, wait: handshakeWait, limit: frameLimit}
+}
+
 type sockConn struct {
-	c    net.Conn
-	r    *bufio.Reader
-	w    *bufio.Writer
-	buf  []byte
-	dead bool // its deadline was forced or a call failed: not reused
+	c     net.Conn
+	r     *bufio.Reader
+	w     *bufio.Writer
+	buf   []byte
+	limit int
+	dead  bool // its deadline was forced or a call failed: not reused
 }
 
 // errSocketDown says the socket cannot be used; the caller renders
@@ -331,7 +339,7 @@ func (sc *sockClient) get(ctx context.Context) (*sockConn, error) {
 // answer says it is served (a plugin that stopped accepting would
 // otherwise leave the call waiting for its caller's deadline).
 func (sc *sockClient) dial(ctx context.Context) (*sockConn, error) {
-	deadline := time.Now().Add(handshakeWait)
+	deadline := time.Now().Add(sc.wait)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
@@ -341,7 +349,7 @@ func (sc *sockClient) dial(ctx context.Context) (*sockConn, error) {
 		return nil, err
 	}
 	_ = c.SetDeadline(deadline)
-	conn := &sockConn{c: c, r: bufio.NewReaderSize(c, sockBuffer), w: bufio.NewWriterSize(c, sockBuffer)}
+	conn := &sockConn{c: c, r: bufio.NewReaderSize(c, sockBuffer), w: bufio.NewWriterSize(c, sockBuffer), limit: sc.limit}
 	var ok [1]byte
 	if err := writeFrame(conn.w, sc.token); err != nil {
 		_ = c.Close()
@@ -433,13 +441,13 @@ func (c *sockConn) roundTrip(req *pb.RenderRequest) (*pb.RenderResponse, error) 
 	if c.buf, err = (proto.MarshalOptions{}).MarshalAppend(c.buf[:0], req); err != nil {
 		return nil, err
 	}
-	if len(c.buf) > frameLimit {
-		return nil, &sizeError{len(c.buf), frameLimit}
+	if len(c.buf) > c.limit {
+		return nil, &sizeError{len(c.buf), c.limit}
 	}
 	if err := writeFrame(c.w, c.buf); err != nil {
 		return nil, err
 	}
-	if c.buf, err = readFrame(c.r, c.buf); err != nil {
+	if c.buf, err = readFrameMax(c.r, c.buf, uint32(c.limit)); err != nil {
 		return nil, err
 	}
 	resp := &pb.RenderResponse{}

@@ -193,8 +193,9 @@ func TestTimedOutSocketConnectionIsNotReused(t *testing.T) {
 // over the message limit is a permanent error, as on gRPC, and is not
 // asked again through gRPC (it would be refused there too).
 func TestOversizedSocketRenderIsPermanent(t *testing.T) {
-	defer func(l int) { frameLimit = l }(frameLimit)
-	frameLimit = 4 << 10
+	saved := frameLimit
+	t.Cleanup(func() { frameLimit = saved })
+	frameLimit = 4 << 10 // taken by the socket's listener and client when made
 	for _, c := range []struct {
 		name        string
 		body        int

@@ -52,8 +52,15 @@ func waitListening(t *testing.T, addr string) {
 // TestCrashLosesNothingAcknowledged sends webhooks while the destination
 // is failing, kills the process with SIGKILL at random moments several
 // times, restarting it each time, then lets the destination recover: every
-// event that got a 2xx must be delivered at least once.
+// event that got a 2xx must be delivered at least once. Both sync modes:
+// with "always" the embedded server writes without its own fsync and the
+// acks wait for a sync of the filesystem (on Linux).
 func TestCrashLosesNothingAcknowledged(t *testing.T) {
+	t.Run("interval", func(t *testing.T) { testCrashLosesNothingAcknowledged(t, "interval") })
+	t.Run("always", func(t *testing.T) { testCrashLosesNothingAcknowledged(t, "always") })
+}
+
+func testCrashLosesNothingAcknowledged(t *testing.T, syncMode string) {
 	const (
 		events  = 600
 		senders = 8
@@ -86,7 +93,10 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	cfg := filepath.Join(dir, "crash.hcl")
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`
 server { listen = %q }
-queue { ack_wait = "2s" }
+queue {
+  ack_wait = "2s"
+  sync     = %q
+}
 pipeline "crash" {
   source "http" {
     path                  = "/in"
@@ -102,7 +112,7 @@ pipeline "crash" {
     }
     breaker { enabled = false }
   }
-}`, addr, dest.URL)), 0o644); err != nil {
+}`, addr, syncMode, dest.URL)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 

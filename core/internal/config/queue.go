@@ -41,8 +41,9 @@ type Queue struct {
 	DeliveredRetention time.Duration
 	MaxStore           int // bytes; 0: no limit but the disk
 	AckWait            time.Duration
-	// GroupCommit stores events arriving together as one atomic batch;
-	// on by default with sync "always" only.
+	// GroupCommit makes writes arriving together share one trip to the
+	// disk (with sync "always": one filesystem sync on Linux, one atomic
+	// batch elsewhere); on by default with sync "always" only.
 	GroupCommit    bool
 	groupCommitSet *bool
 }

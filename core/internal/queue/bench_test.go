@@ -19,15 +19,18 @@ import (
 func BenchmarkPublish(b *testing.B) {
 	body := []byte(strings.Repeat("x", 4096))
 	cases := []struct {
-		name         string
-		memory       bool
-		always, gcom bool
+		name                 string
+		memory               bool
+		always, gcom, atomic bool
 	}{
-		{"memory", true, false, false},
-		{"interval_single", false, false, false},
-		{"interval_group", false, false, true},
-		{"always_single", false, true, false},
-		{"always_group", false, true, true},
+		{"memory", true, false, false, false},
+		{"interval_single", false, false, false, false},
+		{"interval_group", false, false, true, false},
+		{"always_single", false, true, false, false},
+		// always_group syncs the filesystem once per group where it can
+		// (Linux); always_atomic groups by JetStream atomic batches.
+		{"always_group", false, true, true, false},
+		{"always_atomic", false, true, true, true},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
@@ -36,7 +39,7 @@ func BenchmarkPublish(b *testing.B) {
 			if c.memory {
 				q = NewMemory(b.N + 1)
 			} else {
-				js, err := OpenJetStream(ctx, JetStreamConfig{Dir: b.TempDir(), SyncAlways: c.always, GroupCommit: c.gcom})
+				js, err := OpenJetStream(ctx, JetStreamConfig{Dir: b.TempDir(), SyncAlways: c.always, GroupCommit: c.gcom, atomicGroupCommit: c.atomic})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -60,6 +63,9 @@ func BenchmarkPublish(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 			if js, ok := q.(*JetStream); ok && js.batch != nil && js.batch.batches.Load() > 0 {
 				b.ReportMetric(float64(js.batch.batched.Load())/float64(js.batch.batches.Load()), "events/batch")
+			}
+			if js, ok := q.(*JetStream); ok && js.fsync != nil && js.fsync.syncs.Load() > 0 {
+				b.ReportMetric(float64(js.fsync.waited.Load())/float64(js.fsync.syncs.Load()), "events/sync")
 			}
 		})
 	}

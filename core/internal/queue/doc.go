@@ -18,8 +18,11 @@
 // handed back is given a stored redelivery time, so it goes out within a
 // second after a restart (not after ack_wait). Records of delivered events
 // expire after DeliveredRetention (a per-message TTL), the others after
-// Retention. With group commit (batch.go) a saturated batch lingers while
-// requests keep coming.
+// Retention. Sync "always" with group commit on Linux (syncfs.go) lets the
+// embedded server write without fsync and makes each caller wait for one
+// sync of the store's filesystem that began after its write; elsewhere
+// JetStream atomic batches group the writes (batch.go), where a saturated
+// batch lingers while requests keep coming.
 //
 // Memory is the in-process implementation: bounded, fast, and honest about
 // what it is: events are lost if the process stops.

@@ -56,8 +56,9 @@ type JetStreamConfig struct {
 	URL string
 	// Dir holds the embedded server's files.
 	Dir string
-	// SyncAlways fsyncs every write before it is acknowledged (embedded
-	// only): what was acknowledged survives power loss, at a cost.
+	// SyncAlways makes every write durable (fsynced, or its filesystem
+	// synced) before it is acknowledged (embedded only): what was
+	// acknowledged survives power loss, at a cost.
 	SyncAlways bool
 	// DedupWindow: a repeated event id within it is not delivered again.
 	DedupWindow time.Duration
@@ -74,8 +75,10 @@ type JetStreamConfig struct {
 	// AckWait: an attempt not settled within it (the process died) is
 	// delivered again.
 	AckWait time.Duration
-	// GroupCommit stores concurrently arriving events as one atomic batch
-	// (one fsync for all with SyncAlways). Needs NATS 2.12 or later.
+	// GroupCommit lets concurrent writes share one trip to the disk. With
+	// SyncAlways on Linux: one sync of the store's filesystem for all
+	// (syncfs.go); otherwise one JetStream atomic batch (batch.go, needs
+	// NATS 2.12 or later).
 	GroupCommit bool
 	// MaxBodySize is the largest event body the queue must store (the
 	// ingress's server.max_body_size) and MaxHeaderSize bounds the request
@@ -92,6 +95,13 @@ type JetStreamConfig struct {
 	// checked; 0 means 500ms.
 	HealthEvery time.Duration
 	Log         *slog.Logger
+
+	// atomicGroupCommit groups "always" writes by JetStream atomic
+	// batches even where the filesystem can be synced as a whole
+	// (syncfs.go): tests and benchmarks of that path.
+	atomicGroupCommit bool
+	// beforeSync runs before each filesystem sync (tests).
+	beforeSync func()
 }
 
 // JetStream is the durable queue.
@@ -112,6 +122,11 @@ type JetStream struct {
 	// delivery is acked, so concurrent records share one fsync. nil: one
 	// KV put per record.
 	histBatch *batcher
+	// fsync group-commits with sync "always" on Linux (syncfs.go): every
+	// write is made, then waits for one sync of the store's filesystem.
+	// nil: the server fsyncs each write itself (and batch groups them).
+	fsync      *syncer
+	fsyncClose func() error
 	// recordTTL is the Nats-TTL of a delivered event's record; empty: it
 	// is kept for the bucket's retention.
 	recordTTL string
@@ -178,6 +193,13 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 	}
 	q := &JetStream{cfg: cfg, log: cfg.Log, cons: map[string]jetstream.Consumer{}, ordered: map[string]bool{}, health: newHealth()}
 	var err error
+	var syncFS func() error // the store's filesystem sync (syncfs.go)
+	opened := false
+	defer func() {
+		if !opened && q.fsyncClose != nil {
+			q.fsyncClose()
+		}
+	}()
 	if cfg.URL == "" {
 		if payload > maxPayloadLimit {
 			return nil, &SizeError{MaxBodySize: cfg.MaxBodySize, Needed: payload, Limit: maxPayloadLimit}
@@ -192,6 +214,17 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 		}
 		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 			return nil, fmt.Errorf("queue: %w", err)
+		}
+		if cfg.SyncAlways && cfg.GroupCommit && !cfg.atomicGroupCommit {
+			if sync, closeFn, err := openSyncFS(cfg.Dir); err == nil {
+				// The server writes in place before it acks; the syncer
+				// makes it durable, one sync for all writes meanwhile.
+				opts.SyncAlways = false
+				syncFS, q.fsyncClose = sync, closeFn
+				if hook := cfg.beforeSync; hook != nil {
+					syncFS = func() error { hook(); return sync() }
+				}
+			}
 		}
 		if _, total, ok := diskSpace(cfg.Dir); ok {
 			// The store may use the whole disk; the free-space watch
@@ -227,7 +260,10 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 		q.shutdownServer()
 		return nil, err
 	}
-	if cfg.GroupCommit {
+	switch {
+	case syncFS != nil:
+		q.fsync = newSyncer(syncFS)
+	case cfg.GroupCommit:
 		q.batch = newBatcher(q)
 		if cfg.SyncAlways {
 			q.histBatch = newBatcher(q)
@@ -237,6 +273,7 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 		q.checkStore()
 		q.startWatch()
 	}
+	opened = true
 	return q, nil
 }
 
@@ -392,7 +429,23 @@ func (q *JetStream) Publish(ctx context.Context, ev *sdk.Event) (bool, error) {
 	if q.batch != nil {
 		return q.batch.publish(ctx, msg)
 	}
-	return q.publishOne(ctx, msg)
+	dup, err := q.publishOne(ctx, msg)
+	if err != nil {
+		return false, err
+	}
+	// A duplicate waits too: the first copy may still be unsynced.
+	return dup, q.durable(ctx)
+}
+
+// durable returns once every write this process made before the call
+// survives power loss (sync "always" by filesystem sync); at once
+// otherwise, where the server has synced each write or sync is
+// "interval".
+func (q *JetStream) durable(ctx context.Context) error {
+	if q.fsync == nil {
+		return nil
+	}
+	return q.fsync.wait(ctx)
 }
 
 func isFull(err error) bool {
@@ -445,8 +498,10 @@ func (q *JetStream) Replay(ctx context.Context, id DeliveryID) error {
 	}
 	msg := eventMsg(subjReplay+id.Pipeline+"."+id.Sink, ev)
 	msg.Header.Set(hdrSeq, strconv.FormatUint(id.Seq, 10))
-	_, err = q.js.PublishMsg(ctx, msg)
-	return err
+	if _, err = q.js.PublishMsg(ctx, msg); err != nil {
+		return err
+	}
+	return q.durable(ctx)
 }
 
 // Consume hands the consumer's deliveries to h. One goroutine pulls;
@@ -754,9 +809,12 @@ func (h *jsHistory) Put(ctx context.Context, r *Record) error {
 		return err
 	}
 	if r.State == StateDead {
-		_, err = h.js.Publish(ctx, subjDead+r.Pipeline+"."+r.Sink, b)
+		if _, err = h.js.Publish(ctx, subjDead+r.Pipeline+"."+r.Sink, b); err != nil {
+			return err
+		}
 	}
-	return err
+	// The record must survive power loss before the delivery's ack.
+	return (*JetStream)(h).durable(ctx)
 }
 
 func (h *jsHistory) List(ctx context.Context, f Filter) ([]*Record, error) {
@@ -802,8 +860,14 @@ func (q *JetStream) Close(context.Context) error {
 	if q.histBatch != nil {
 		q.histBatch.close()
 	}
+	if q.fsync != nil {
+		q.fsync.close()
+	}
 	q.nc.Close()
 	q.shutdownServer()
+	if q.fsyncClose != nil {
+		q.fsyncClose()
+	}
 	return nil
 }
 

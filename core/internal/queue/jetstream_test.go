@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -123,8 +124,51 @@ func TestJetStreamFullStoreRefuses(t *testing.T) {
 // then falls back to one-by-one): every new event is stored exactly once,
 // every repeat is reported as a duplicate, and batches really formed.
 func TestGroupCommitUnderConcurrency(t *testing.T) {
+	forEachGroupCommit(t, func(t *testing.T, cfg JetStreamConfig) {
+		testGroupCommitUnderConcurrency(t, cfg)
+	})
+}
+
+// forEachGroupCommit runs a test of sync "always" with group commit for
+// both ways of grouping: a filesystem sync per group (syncfs.go, where
+// the platform has one) and JetStream atomic batches (batch.go).
+func forEachGroupCommit(t *testing.T, run func(t *testing.T, cfg JetStreamConfig)) {
+	t.Run("syncfs", func(t *testing.T) {
+		run(t, JetStreamConfig{Dir: t.TempDir(), SyncAlways: true, GroupCommit: true})
+	})
+	t.Run("atomic", func(t *testing.T) {
+		run(t, JetStreamConfig{Dir: t.TempDir(), SyncAlways: true, GroupCommit: true, atomicGroupCommit: true})
+	})
+}
+
+// checkGrouped fails unless what was stored went through groups: atomic
+// batches, or filesystem syncs each shared by several writes.
+func checkGrouped(t *testing.T, q *JetStream, b *batcher, writes int) {
+	t.Helper()
+	switch {
+	case q.fsync != nil:
+		if runtime.GOOS != "linux" {
+			t.Fatalf("syncfs group commit on %s", runtime.GOOS)
+		}
+		syncs, waited := q.fsync.syncs.Load(), q.fsync.waited.Load()
+		if waited < int64(writes) || syncs == 0 || syncs >= waited {
+			t.Fatalf("%d writes waited for %d syncs; want at least %d writes, fewer syncs than writes", waited, syncs, writes)
+		}
+		t.Logf("%d writes shared %d filesystem syncs", waited, syncs)
+	case q.cfg.atomicGroupCommit || runtime.GOOS != "linux":
+		if n := b.batched.Load(); n == 0 {
+			t.Fatal("nothing was stored through an atomic batch")
+		} else {
+			t.Logf("%d of %d writes went through %d atomic batches", n, writes, b.batches.Load())
+		}
+	default:
+		t.Fatal("sync always with group commit on Linux did not sync by filesystem")
+	}
+}
+
+func testGroupCommitUnderConcurrency(t *testing.T, cfg JetStreamConfig) {
 	ctx := context.Background()
-	q, err := OpenJetStream(ctx, JetStreamConfig{Dir: t.TempDir(), SyncAlways: true, GroupCommit: true})
+	q, err := OpenJetStream(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,11 +208,7 @@ func TestGroupCommitUnderConcurrency(t *testing.T) {
 	if stored.Load() != unique || dups.Load() != n/100 || info.State.Msgs != uint64(unique) {
 		t.Fatalf("stored %d (stream %d), duplicates %d; want %d and %d", stored.Load(), info.State.Msgs, dups.Load(), unique, n/100)
 	}
-	if b := q.batch.batched.Load(); b == 0 {
-		t.Fatal("no event was stored through an atomic batch")
-	} else {
-		t.Logf("%d of %d stored events went through atomic batches", b, unique)
-	}
+	checkGrouped(t, q, q.batch, int(unique))
 }
 
 // TestHistoryGroupCommitKeepsEveryRecord: with sync "always" and group
@@ -176,9 +216,12 @@ func TestGroupCommitUnderConcurrency(t *testing.T) {
 // ack) go through atomic batches, and every record, including a key
 // written twice in a row, reads back as last written.
 func TestHistoryGroupCommitKeepsEveryRecord(t *testing.T) {
+	forEachGroupCommit(t, testHistoryGroupCommitKeepsEveryRecord)
+}
+
+func testHistoryGroupCommitKeepsEveryRecord(t *testing.T, cfg JetStreamConfig) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	q, err := OpenJetStream(ctx, JetStreamConfig{Dir: dir, SyncAlways: true, GroupCommit: true})
+	q, err := OpenJetStream(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,11 +242,7 @@ func TestHistoryGroupCommitKeepsEveryRecord(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if b := q.histBatch.batched.Load(); b == 0 {
-		t.Fatal("no history record went through an atomic batch")
-	} else {
-		t.Logf("%d of %d records went through %d atomic batches", b, 2*n, q.histBatch.batches.Load())
-	}
+	checkGrouped(t, q, q.histBatch, 2*n)
 	check := func(q *JetStream) {
 		t.Helper()
 		for i := range n {
@@ -217,7 +256,7 @@ func TestHistoryGroupCommitKeepsEveryRecord(t *testing.T) {
 	check(q)
 	_ = q.Close(ctx)
 	// And after a restart (the batches were committed to disk).
-	q, err = OpenJetStream(ctx, JetStreamConfig{Dir: dir, SyncAlways: true, GroupCommit: true})
+	q, err = OpenJetStream(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +275,11 @@ func TestDeliveredRecordsExpire(t *testing.T) {
 	for _, mode := range []struct {
 		name string
 		cfg  JetStreamConfig
-	}{{"interval", JetStreamConfig{}}, {"always_group_commit", JetStreamConfig{SyncAlways: true, GroupCommit: true}}} {
+	}{
+		{"interval", JetStreamConfig{}},
+		{"always_group_commit", JetStreamConfig{SyncAlways: true, GroupCommit: true}},
+		{"always_atomic_batches", JetStreamConfig{SyncAlways: true, GroupCommit: true, atomicGroupCommit: true}},
+	} {
 		t.Run(mode.name, func(t *testing.T) {
 			ctx := context.Background()
 			cfg := mode.cfg

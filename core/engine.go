@@ -305,6 +305,7 @@ func (e *Engine) openQueue(ctx context.Context) (queue.Queue, error) {
 		MaxBytes:           int64(qc.MaxStore),
 		AckWait:            qc.AckWait,
 		GroupCommit:        qc.GroupCommit,
+		Compress:           qc.Compress,
 		Log:                e.log,
 		// The queue must store every body the ingress accepts.
 		MaxBodySize: e.cfg.Server.MaxBodySize, MaxHeaderSize: e.cfg.Server.MaxHeaderSize,

@@ -370,3 +370,32 @@ pipeline "p" {
 		}
 	}
 }
+
+// TestQueueCompress: stored bodies are compressed unless the queue block
+// says compress = false; anything but a bool is an error.
+func TestQueueCompress(t *testing.T) {
+	const pipeline = `
+pipeline "p" {
+  source "src" { path = "/a" }
+  sink "snk" "out" { url = "https://example.test/" }
+}
+`
+	for _, c := range []struct {
+		queue string
+		want  bool
+		err   bool
+	}{
+		{``, true, false},
+		{"queue {\n  compress = false\n}", false, false},
+		{"queue {\n  compress = true\n}", true, false},
+		{"queue {\n  compress = \"maybe\"\n}", false, true},
+	} {
+		cfg, diags, _ := loadWith(t, c.queue+pipeline, nil)
+		if diags.HasErrors() != c.err {
+			t.Fatalf("%q: errors %v, want errors: %v", c.queue, diags, c.err)
+		}
+		if !c.err && cfg.Queue.Compress != c.want {
+			t.Errorf("%q: compress %v, want %v", c.queue, cfg.Queue.Compress, c.want)
+		}
+	}
+}

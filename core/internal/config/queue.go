@@ -46,6 +46,9 @@ type Queue struct {
 	// batch elsewhere); on by default with sync "always" only.
 	GroupCommit    bool
 	groupCommitSet *bool
+	// Compress stores event bodies compressed (S2); on by default.
+	Compress    bool
+	compressSet *bool
 }
 
 type rawQueue struct {
@@ -58,6 +61,7 @@ type rawQueue struct {
 	MaxStore    hcl.Expression `hcl:"max_store,optional"`
 	AckWait     hcl.Expression `hcl:"ack_wait,optional"`
 	GroupCommit hcl.Expression `hcl:"group_commit,optional"`
+	Compress    hcl.Expression `hcl:"compress,optional"`
 }
 
 // queues decodes the queue block (at most one in the whole config).
@@ -98,6 +102,10 @@ func (l *loader) decodeQueue(q *rawQueue, ectx *hcl.EvalContext) hcl.Diagnostics
 		b := v.True()
 		qc.groupCommitSet = &b
 	}
+	if v, ok := eval(q.Compress, ectx, cty.Bool, &diags); ok {
+		b := v.True()
+		qc.compressSet = &b
+	}
 	switch qc.Backend {
 	case "", BackendJetStream, BackendMemory:
 	default:
@@ -131,5 +139,9 @@ func (l *loader) queueDefaults() {
 	q.GroupCommit = q.Sync == SyncAlways
 	if q.groupCommitSet != nil {
 		q.GroupCommit = *q.groupCommitSet
+	}
+	q.Compress = true
+	if q.compressSet != nil {
+		q.Compress = *q.compressSet
 	}
 }

@@ -55,7 +55,11 @@ func (q *JetStream) Event(ctx context.Context, id DeliveryID) (*sdk.Event, error
 	if raw.Subject != subjEvents+id.Pipeline {
 		return nil, fmt.Errorf("%w: event %d belongs to another pipeline, not %s", ErrNotFound, id.Seq, id.Pipeline)
 	}
-	return eventFrom(raw.Header, raw.Data), nil
+	ev, err := eventFrom(raw.Header, raw.Data)
+	if err != nil {
+		return nil, fmt.Errorf("event %d: %w", id.Seq, err)
+	}
+	return ev, nil
 }
 
 // Event reads the stored event of a delivery.

@@ -75,6 +75,9 @@ type JetStreamConfig struct {
 	// AckWait: an attempt not settled within it (the process died) is
 	// delivered again.
 	AckWait time.Duration
+	// Compress stores event bodies compressed (S2, compress.go): the
+	// store's files, syncs and nats-server's block caches shrink with them.
+	Compress bool
 	// GroupCommit lets concurrent writes share one trip to the disk. With
 	// SyncAlways on Linux: one sync of the store's filesystem for all
 	// (syncfs.go); otherwise one JetStream atomic batch (batch.go, needs
@@ -424,8 +427,16 @@ func (q *JetStream) Publish(ctx context.Context, ev *sdk.Event) (bool, error) {
 	// give up as soon as the watch sees it.
 	ctx, done := q.health.bind(ctx)
 	defer done()
-	msg := eventMsg(subjEvents+ev.Pipeline, ev)
+	msg := q.eventMsg(subjEvents+ev.Pipeline, ev)
 	msg.Header.Set(jetstream.MsgIDHeader, ev.Pipeline+"/"+ev.ID)
+	if release := q.compress(msg, ev.Body); release != nil {
+		defer func() {
+			// A caller that gave up may leave the message queued.
+			if ctx.Err() == nil {
+				release()
+			}
+		}()
+	}
 	if q.batch != nil {
 		return q.batch.publish(ctx, msg)
 	}
@@ -453,7 +464,15 @@ func isFull(err error) bool {
 	return strings.Contains(s, "maximum bytes") || strings.Contains(s, "insufficient resources") || strings.Contains(s, "no space")
 }
 
-func eventMsg(subject string, ev *sdk.Event) *nats.Msg {
+// compress stores msg's body compressed when the queue is set to.
+func (q *JetStream) compress(msg *nats.Msg, body []byte) (release func()) {
+	if !q.cfg.Compress {
+		return nil
+	}
+	return compressInto(msg, body)
+}
+
+func (q *JetStream) eventMsg(subject string, ev *sdk.Event) *nats.Msg {
 	msg := nats.NewMsg(subject)
 	msg.Data = ev.Body
 	msg.Header.Set(hdrID, ev.ID)
@@ -476,16 +495,20 @@ func eventMsg(subject string, ev *sdk.Event) *nats.Msg {
 	return msg
 }
 
-func eventFrom(h nats.Header, data []byte) *sdk.Event {
+// eventFrom reads a stored event. An error means its body cannot be read
+// (the event's other fields are set).
+func eventFrom(h nats.Header, data []byte) (*sdk.Event, error) {
 	ev := &sdk.Event{
 		ID: h.Get(hdrID), Type: h.Get(hdrType), Source: h.Get(hdrSource), Pipeline: h.Get(hdrPipeline),
-		ContentType: h.Get(hdrContentType), Body: data, TraceParent: h.Get(hdrTraceParent),
+		ContentType: h.Get(hdrContentType), TraceParent: h.Get(hdrTraceParent),
 	}
 	ev.ReceivedAt, _ = time.Parse(time.RFC3339Nano, h.Get(hdrReceived))
 	if s := h.Get(hdrHeader); s != "" {
 		ev.Header = decodeHeader(s)
 	}
-	return ev
+	var err error
+	ev.Body, err = bodyFrom(h, data, maxPayloadLimit)
+	return ev, err
 }
 
 // Replay publishes the stored event again on the sink's replay subject.
@@ -496,8 +519,11 @@ func (q *JetStream) Replay(ctx context.Context, id DeliveryID) error {
 	if err != nil {
 		return err
 	}
-	msg := eventMsg(subjReplay+id.Pipeline+"."+id.Sink, ev)
+	msg := q.eventMsg(subjReplay+id.Pipeline+"."+id.Sink, ev)
 	msg.Header.Set(hdrSeq, strconv.FormatUint(id.Seq, 10))
+	if release := q.compress(msg, ev.Body); release != nil {
+		defer release() // PublishMsg has written it when it returns
+	}
 	if _, err = q.js.PublishMsg(ctx, msg); err != nil {
 		return err
 	}
@@ -545,6 +571,10 @@ func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, conc
 					continue
 				}
 				d := q.delivery(pipeline, consumer, m)
+				if d.unreadable != nil {
+					q.deadUnreadable(ctx, d)
+					continue
+				}
 				if q.settledBefore(ctx, d) {
 					continue
 				}
@@ -655,7 +685,8 @@ func (w *waiting) renew(now time.Time) {
 func (w *waiting) stop() { close(w.done) }
 
 func (q *JetStream) delivery(pipeline, sink string, m jetstream.Msg) *jsDelivery {
-	d := &jsDelivery{m: m, ev: eventFrom(m.Headers(), m.Data()), id: DeliveryID{Pipeline: pipeline, Sink: sink}, attempt: 1}
+	d := &jsDelivery{m: m, id: DeliveryID{Pipeline: pipeline, Sink: sink}, attempt: 1}
+	d.ev, d.unreadable = eventFrom(m.Headers(), m.Data())
 	if meta, err := m.Metadata(); err == nil {
 		d.id.Seq, d.attempt = meta.Sequence.Stream, int(meta.NumDelivered)
 	}
@@ -672,6 +703,30 @@ type jsDelivery struct {
 	id       DeliveryID
 	attempt  int
 	replayed bool
+	// unreadable: the stored body cannot be decoded (deadUnreadable).
+	unreadable error
+}
+
+// deadUnreadable dead-letters a delivery whose stored body cannot be
+// read (a corrupted store, or a message another program wrote on our
+// subject): nothing could ever deliver it, so it is not retried. It gets
+// an error log, a dead history record with the reason, and the
+// dead-letter stream, like any delivery given up on.
+func (q *JetStream) deadUnreadable(ctx context.Context, d *jsDelivery) {
+	reason := "the stored event cannot be read: " + d.unreadable.Error()
+	q.log.Error("queue: dead-lettered an unreadable event", "pipeline", d.id.Pipeline, "sink", d.id.Sink, "seq", d.id.Seq, "error", d.unreadable)
+	now := time.Now().UTC()
+	r := &Record{
+		ID: d.id.String(), Pipeline: d.id.Pipeline, Sink: d.id.Sink, EventID: d.ev.ID, EventType: d.ev.Type,
+		Seq: d.id.Seq, State: StateDead, Created: now, Updated: now,
+	}
+	r.AddAttempt(Attempt{At: now, Outcome: sdk.Fail.String(), Reason: reason})
+	if err := q.History().Put(ctx, r); err != nil {
+		// Not settled: it comes back after ack_wait and is tried again.
+		q.log.Error("queue: recording an unreadable event", "pipeline", d.id.Pipeline, "sink", d.id.Sink, "seq", d.id.Seq, "error", err)
+		return
+	}
+	_ = d.Term(reason)
 }
 
 func (d *jsDelivery) Event() *sdk.Event             { return d.ev }

@@ -571,6 +571,7 @@ func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, conc
 					continue
 				}
 				d := q.delivery(pipeline, consumer, m)
+				d.stopping = ctx
 				if d.unreadable != nil {
 					q.deadUnreadable(ctx, d)
 					continue
@@ -705,6 +706,9 @@ type jsDelivery struct {
 	replayed bool
 	// unreadable: the stored body cannot be decoded (deadUnreadable).
 	unreadable error
+	// stopping is the consumer's context: once it is done, hand-backs
+	// are delayed by stopHandBack.
+	stopping context.Context
 }
 
 // deadUnreadable dead-letters a delivery whose stored body cannot be
@@ -729,12 +733,20 @@ func (q *JetStream) deadUnreadable(ctx context.Context, d *jsDelivery) {
 	_ = d.Term(reason)
 }
 
-func (d *jsDelivery) Event() *sdk.Event             { return d.ev }
-func (d *jsDelivery) ID() DeliveryID                { return d.id }
-func (d *jsDelivery) Attempt() int                  { return d.attempt }
-func (d *jsDelivery) Replayed() bool                { return d.replayed }
-func (d *jsDelivery) Ack() error                    { return d.m.Ack() }
-func (d *jsDelivery) Nak(delay time.Duration) error { return d.m.NakWithDelay(max(delay, handBack)) }
+func (d *jsDelivery) Event() *sdk.Event { return d.ev }
+func (d *jsDelivery) ID() DeliveryID    { return d.id }
+func (d *jsDelivery) Attempt() int      { return d.attempt }
+func (d *jsDelivery) Replayed() bool    { return d.replayed }
+func (d *jsDelivery) Ack() error        { return d.m.Ack() }
+func (d *jsDelivery) Nak(delay time.Duration) error {
+	delay = max(delay, handBack)
+	if d.stopping != nil && d.stopping.Err() != nil {
+		// Handed back because its consumer stops: sent back at once it
+		// would go round to the pull being drained (stopHandBack).
+		delay = max(delay, stopHandBack)
+	}
+	return d.m.NakWithDelay(delay)
+}
 
 // handBack is the delay of a delivery handed back "now". A plain NAK only
 // queues the message for redelivery in the server's memory: after a

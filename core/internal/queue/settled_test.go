@@ -311,8 +311,11 @@ func TestHandBacksSpendNoAttempt(t *testing.T) {
 
 // TestHandedBackAtStopComesAtOnceAfterRestart: a delivery handed back
 // (as the worker does at a stop, for one still waiting on the breaker or a
-// plugin) is sent by the next process at once, not after ack_wait: a plain
-// NAK lived only in the server's memory.
+// plugin: the stop comes first, then the hand-back) is sent by the next
+// process at once, not after ack_wait: a plain NAK lived only in the
+// server's memory. (A hand-back "now" made just before a stop can still
+// reach the pull being drained and wait out ack_wait after a restart: the
+// pull's messages in flight are the server's to lose.)
 func TestHandedBackAtStopComesAtOnceAfterRestart(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -335,8 +338,8 @@ func TestHandedBackAtStopComesAtOnceAfterRestart(t *testing.T) {
 	go func() {
 		defer close(done)
 		_ = q.Consume(cctx, "p", "s", 1, func(_ context.Context, d Delivery) {
-			_ = d.Nak(0)
 			cancel()
+			_ = d.Nak(0)
 		})
 	}()
 	<-done

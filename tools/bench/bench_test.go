@@ -210,3 +210,29 @@ func TestSmokeBacklogDrainsEverything(t *testing.T) {
 		t.Fatalf("backlog not drained: %v", row)
 	}
 }
+
+// mapped, the check each mapped mode's first delivered body passes (the
+// benthos mode's bloblang against the JS mapping), compares fields, not
+// bytes: key order and escaping may differ, a value may not.
+func TestMappedComparesFieldsNotBytes(t *testing.T) {
+	body := []byte(`{"ref":"refs/heads/main","compare":"https://x/compare","pusher":{"name":"ann"},
+		"sender":{"login":"ann-l"},"repository":{"full_name":"o/r"},
+		"commits":[{"id":"0123456789abcdef","message":"fix <a&b>\nlong text","author":{"name":"Änne"}},
+		           {"id":"fedcba9876543210","message":"one line","author":{"name":"bo"}}]}`)
+	same := `{"url":"https://x/compare","commits":[{"author":"\u00c4nne","message":"fix \u003ca\u0026b\u003e","id":"0123456"},
+		{"message":"one line","id":"fedcba9","author":"bo"}],"sender":"ann-l","repository":"o/r",
+		"text":"ann pushed 2 commit(s) to o/r (refs/heads/main)"}`
+	if err := mapped(body, []byte(same)); err != nil {
+		t.Fatalf("the same message refused: %v", err)
+	}
+	for _, bad := range []string{
+		strings.Replace(same, `"0123456"`, `"01234567"`, 1),
+		strings.Replace(same, `"sender":"ann-l",`, ``, 1),
+		strings.Replace(same, `"o/r",`, `"o/r","extra":1,`, 1),
+		`not json`,
+	} {
+		if err := mapped(body, []byte(bad)); err == nil {
+			t.Errorf("taken: %s", bad)
+		}
+	}
+}

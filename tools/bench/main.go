@@ -23,13 +23,21 @@ import (
 )
 
 // ourModes run the hookferry binary; refModes are the reference servers.
+// benthosMode, a reference too, runs only with -benthos (a Benthos binary
+// built from tools/bench/benthos).
 var (
 	ourModes = []string{"interval-js", "always-js", "memory-js", "interval", "memory"}
 	refModes = []string{"bare", "forward"}
 )
 
+const benthosMode = "benthos"
+
+// reference says whether mode is one of the reference servers.
+func reference(mode string) bool { return slices.Contains(refModes, mode) || mode == benthosMode }
+
 type options struct {
 	bin, base   string
+	benthos     string // Benthos binary for the benthos mode
 	body        []byte
 	modes       []string
 	rounds      int
@@ -54,7 +62,8 @@ func main() {
 	modes := flag.String("modes", strings.Join(append(slices.Clone(refModes), ourModes...), ","), "modes to run, comma-separated")
 	timeout := flag.Duration("timeout", 30*time.Minute, "give up after this long")
 	smoke := flag.Bool("smoke", false, "a short run that checks the tool: 300 requests, 1 round, 1 s open loop at 100/s")
-	flag.StringVar(&o.bin, "bin", "", "hookferry binary (required)")
+	flag.StringVar(&o.bin, "bin", "", "hookferry binary (required unless only reference modes run)")
+	flag.StringVar(&o.benthos, "benthos", "", "a Benthos binary (cd tools/bench/benthos && go build -o /tmp/benthos-ref .): adds the reference mode benthos")
 	flag.StringVar(&o.base, "base", "", "a second hookferry binary (the before of a change): its modes run as base/<mode>")
 	flag.IntVar(&o.rounds, "rounds", 3, "interleaved rounds; figures are medians")
 	flag.IntVar(&o.n, "n", 20000, "closed-loop requests per mode and round")
@@ -78,7 +87,11 @@ func main() {
 	if *smoke {
 		o.n, o.rounds, o.open, o.rate = 300, 1, time.Second, 100
 	}
-	if o.bin == "" {
+	o.modes = strings.Split(*modes, ",")
+	if o.benthos != "" && !flagSet("modes") {
+		o.modes = slices.Insert(o.modes, len(refModes), benthosMode)
+	}
+	if o.bin == "" && slices.ContainsFunc(o.modes, func(m string) bool { return !reference(m) }) {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -92,13 +105,18 @@ func main() {
 	if o.self, err = os.Executable(); err != nil {
 		fail(err)
 	}
-	o.modes = strings.Split(*modes, ",")
 	o.out, o.errOut = os.Stdout, os.Stderr
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	if err := run(ctx, o); err != nil {
 		fail(err)
 	}
+}
+
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func defaultBody() string {
@@ -138,8 +156,11 @@ func run(ctx context.Context, o options) error {
 	var modes []string
 	for _, m := range o.modes {
 		base, v := cutVariant(m)
-		if !slices.Contains(ourModes, base) && !slices.Contains(refModes, m) || v != "" && !knownVariant(v) {
-			return fmt.Errorf("unknown mode %q (have %s, %s, and MODE+%s)", m, strings.Join(refModes, ","), strings.Join(ourModes, ","), strings.Join(variants, "|"))
+		if m == benthosMode && o.benthos == "" {
+			return errors.New("mode benthos needs -benthos PATH (a binary built in tools/bench/benthos)")
+		}
+		if !slices.Contains(ourModes, base) && !reference(m) || v != "" && !knownVariant(v) {
+			return fmt.Errorf("unknown mode %q (have %s, %s, and MODE+%s; %s with -benthos)", m, strings.Join(refModes, ","), strings.Join(ourModes, ","), strings.Join(variants, "|"), benthosMode)
 		}
 		set := []string{m}
 		if o.telemetry && v == "" && slices.Contains(ourModes, m) {
@@ -215,6 +236,9 @@ func report(o options, modes []string, results map[string][]sample) {
 		}
 	}
 	ratio("interval-js delivered / forward delivered", med["interval-js"].closed.delivered, med["forward"].closed.delivered, "(target ≥ 1.40)")
+	if v := roundRatios(results["interval-js"], results[benthosMode], func(s sample) float64 { return s.closed.delivered }); len(v) > 0 {
+		fmt.Fprintf(o.out, "  %-44s %6.2f  (target ≥ 3; median of rounds %s)\n", "interval-js delivered / benthos delivered", medianOf(v), spread(v))
+	}
 	ratio("interval acked / bare acked", med["interval"].closed.acked, med["bare"].closed.acked, "(target ≥ 0.50)")
 	ratio("always-js delivered / interval-js delivered", med["always-js"].closed.delivered, med["interval-js"].closed.delivered, "")
 	// Before/after: the median of the per-round ratios (the machine's
@@ -287,7 +311,8 @@ func measure(ctx context.Context, o options, mode string, last bool) (sample, er
 	defer os.RemoveAll(dir)
 
 	var delivered atomic.Int64
-	var down atomic.Bool // the backlog phase's outage
+	var down atomic.Bool             // the backlog phase's outage
+	var first atomic.Pointer[[]byte] // the first body delivered
 	dln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return sample{}, err
@@ -296,6 +321,10 @@ func measure(ctx context.Context, o options, mode string, last bool) (sample, er
 		if down.Load() {
 			rc.SetStatusCode(fasthttp.StatusServiceUnavailable)
 			return
+		}
+		if first.Load() == nil {
+			b := slices.Clone(rc.PostBody())
+			first.CompareAndSwap(nil, &b)
 		}
 		delivered.Add(1)
 	}, Concurrency: 4096}
@@ -350,6 +379,15 @@ func measure(ctx context.Context, o options, mode string, last bool) (sample, er
 	if err != nil {
 		return s, err
 	}
+	if maps(mode) {
+		b := first.Load()
+		if b == nil {
+			return s, errors.New("nothing delivered")
+		}
+		if err := mapped(o.body, *b); err != nil {
+			return s, fmt.Errorf("not the JS mapping's message: %w", err)
+		}
+	}
 	if o.open > 0 {
 		rate := o.rate
 		if rate <= 0 {
@@ -361,7 +399,7 @@ func measure(ctx context.Context, o options, mode string, last bool) (sample, er
 		}
 	}
 	s.rssKiB = peakRSS(pid)
-	if o.backlog > 0 && last && counts && !slices.Contains(refModes, mode) {
+	if o.backlog > 0 && last && counts && !reference(mode) {
 		if s.backlog, err = backlogPhase(ctx, o, url, mode, pid, &delivered, &down); err != nil {
 			return s, err
 		}
@@ -378,9 +416,23 @@ func measure(ctx context.Context, o options, mode string, last bool) (sample, er
 	return s, nil
 }
 
+// maps says whether mode delivers the mapped message (forward, benthos
+// and the -js modes), which measure checks against the JS mapping.
+func maps(mode string) bool {
+	m, _ := cutVariant(strings.TrimPrefix(mode, "base/"))
+	return m == "forward" || m == benthosMode || strings.HasSuffix(m, "-js")
+}
+
 // serverCommand is the process behind mode: hookferry with a config for
 // it, or this binary as a reference server.
 func serverCommand(ctx context.Context, o options, mode, dir, addr, dest string, otlp *otlpSink, profile bool) (*exec.Cmd, error) {
+	if mode == benthosMode {
+		cfgPath := filepath.Join(dir, "benthos.yaml")
+		if err := os.WriteFile(cfgPath, []byte(benthosConfig(addr, dest, cmp.Or(o.sinkConc, 64))), 0o600); err != nil {
+			return nil, err
+		}
+		return exec.CommandContext(ctx, o.benthos, "-c", cfgPath), nil
+	}
 	if slices.Contains(refModes, mode) {
 		cmd := exec.CommandContext(ctx, o.self)
 		cmd.Env = append(os.Environ(), serveEnv+"="+mode, listenEnv+"="+addr, destEnv+"="+dest)

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
 	"os/signal"
+	"reflect"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -66,8 +69,7 @@ func serve(kind, listen, dest string) error {
 // forwarder answers only after the mapped event reached the destination:
 // the same goja transform hookferry runs, no queue, no retries.
 func forwarder(dest string) (fasthttp.RequestHandler, error) {
-	tr, err := javascript.New(context.Background(), sdk.Config{Name: "bench", Pipeline: "bench",
-		Values: []byte(`{"code":` + strconv.Quote(mapping) + `}`)})
+	tr, err := jsMapping()
 	if err != nil {
 		return nil, err
 	}
@@ -96,6 +98,11 @@ func forwarder(dest string) (fasthttp.RequestHandler, error) {
 	}, nil
 }
 
+func jsMapping() (*javascript.Transform, error) {
+	return javascript.New(context.Background(), sdk.Config{Name: "bench", Pipeline: "bench",
+		Values: []byte(`{"code":` + strconv.Quote(mapping) + `}`)})
+}
+
 // mapping is the GitHub push → chat message mapping every JS mode runs
 // (the same as BenchmarkPushMapping in plugins/transforms/javascript).
 const mapping = `function transform(event) {
@@ -109,3 +116,76 @@ const mapping = `function transform(event) {
     commits: commits,
   };
 }`
+
+// bloblangMapping is mapping in Benthos's bloblang, field by field, for
+// the benthos mode; mapped checks that both make the same message.
+const bloblangMapping = `root.text = this.pusher.name + " pushed " + this.commits.length().string() + " commit(s) to " + this.repository.full_name + " (" + this.ref + ")"
+root.repository = this.repository.full_name
+root.url = this.compare
+root.sender = this.sender.login
+root.commits = this.commits.map_each(c -> {"id": c.id.slice(0, 7), "message": c.message.split("\n").index(0), "author": c.author.name})`
+
+// benthosConfig is the benthos mode's stream, the shape issue 14 measured
+// (Benthos v4.60 http_server → bloblang → http_client): the input answers
+// 200 only once the output has delivered the message (its default
+// synchronous response, 502 when delivery failed), and the output posts
+// with 64 requests in flight, the hookferry sink's concurrency. The HTTP
+// API server is off: the input listens on its own address, and a fixed
+// port (4195) could clash with another run.
+func benthosConfig(listen, dest string, inFlight int) string {
+	return fmt.Sprintf(`http:
+  enabled: false
+logger:
+  level: WARN
+input:
+  http_server:
+    address: %q
+    path: /in
+pipeline:
+  processors:
+    - mapping: |
+%s
+output:
+  http_client:
+    url: %q
+    verb: POST
+    headers:
+      Content-Type: application/json
+    max_in_flight: %d
+`, listen, indent(bloblangMapping, "        "), "http://"+dest+"/", inFlight)
+}
+
+func indent(s, prefix string) string {
+	var b strings.Builder
+	for line := range strings.Lines(s) {
+		b.WriteString(prefix + line)
+	}
+	return b.String()
+}
+
+// mapped checks that got, a body the destination received, is the JSON
+// the JS mapping makes of body (the same fields and values; key order and
+// escaping may differ).
+func mapped(body, got []byte) error {
+	tr, err := jsMapping()
+	if err != nil {
+		return err
+	}
+	defer tr.Close(context.Background())
+	out, err := tr.Transform(context.Background(), sdk.MessageFromEvent(&sdk.Event{ID: "bench", Type: "push",
+		ReceivedAt: time.Now(), Body: body, ContentType: "application/json"}))
+	if err != nil || len(out) != 1 {
+		return fmt.Errorf("the JS mapping: %d messages, %v", len(out), err)
+	}
+	var a, b any
+	if err := json.Unmarshal(out[0].Body, &a); err != nil {
+		return fmt.Errorf("the JS mapping's output: %w", err)
+	}
+	if err := json.Unmarshal(got, &b); err != nil {
+		return fmt.Errorf("the destination received %q: %w", got, err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		return fmt.Errorf("the destination received\n%s\nthe JS mapping makes\n%s", got, out[0].Body)
+	}
+	return nil
+}

@@ -8,11 +8,37 @@
 //	forward      a synchronous forwarder: runs the same goja mapping
 //	             (plugins/transforms/javascript) and posts the result to the
 //	             destination before answering: no queue at all
+//	benthos      only with -benthos PATH: Benthos v4.60 http_server →
+//	             mapping (bloblang) → http_client, the shape issue 14
+//	             measured; answers 200 once the output delivered
 //	interval-js  hookferry, JetStream sync "interval", the JS mapping
 //	always-js    hookferry, JetStream sync "always", the JS mapping
 //	memory-js    hookferry, memory queue, the JS mapping
 //	interval     hookferry, JetStream sync "interval", no transform
 //	memory       hookferry, memory queue, no transform
+//
+// The benthos mode runs a Benthos binary built from the module in
+// tools/bench/benthos (its own go.mod, outside go.work, so neither the
+// main module's tests nor CI build Benthos):
+//
+//	(cd tools/bench/benthos && go build -o /tmp/benthos-ref .)
+//	go run ./tools/bench -bin /tmp/hookferry -benthos /tmp/benthos-ref -modes forward,benthos,interval-js -rounds 3 -n 20000 -open 5s
+//
+// Its config (benthosConfig in serve.go, written to a temporary file and
+// passed with -c) maps with bloblangMapping, the JS mapping translated
+// field by field, and posts with max_in_flight = -sink-concurrency (64);
+// Benthos's HTTP API server is off, its metrics and everything else are
+// its defaults. Without -modes, -benthos adds benthos to the default
+// modes; -bin is needed only for hookferry modes. The report adds
+// interval-js delivered / benthos delivered (issue 14's target: ≥ 3), the
+// median of the per-round ratios with their spread.
+//
+// Every mode that maps (forward, benthos, the -js modes) is checked once
+// per round: the first body the destination received after the closed
+// loop must be the JS mapping's message for the request body (the same
+// fields and values; key order and escaping may differ), or the run
+// fails. tools/bench/benthos's test runs the benthos mode that way on a
+// push with multi-line, non-ASCII commit messages.
 //
 // With -base OLD_BINARY every hookferry mode also runs from that binary
 // (named base/<mode>), in the same rounds: a change's before and after.

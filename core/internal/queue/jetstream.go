@@ -245,9 +245,9 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 			q.ns.Shutdown()
 			return nil, errors.New("queue: embedded NATS did not start within 30s")
 		}
-		q.nc, err = nats.Connect("", nats.InProcessServer(q.ns), nats.Name("hookferry"))
+		q.nc, err = nats.Connect("", nats.InProcessServer(q.ns), nats.Name("hookferry"), nats.ErrorHandler(q.natsError))
 	} else {
-		q.nc, err = nats.Connect(cfg.URL, nats.Name("hookferry"), nats.MaxReconnects(-1), nats.Timeout(5*time.Second))
+		q.nc, err = nats.Connect(cfg.URL, nats.Name("hookferry"), nats.MaxReconnects(-1), nats.Timeout(5*time.Second), nats.ErrorHandler(q.natsError))
 	}
 	if err != nil {
 		q.shutdownServer()
@@ -943,6 +943,18 @@ func (q *JetStream) shutdownServer() {
 		q.ns.Shutdown()
 		q.ns.WaitForShutdown()
 	}
+}
+
+// natsError logs what the NATS client reports without a caller to tell:
+// a subscription that fell behind (slow consumer: the client dropped
+// messages, which the server then counts as delivered until ack_wait)
+// and protocol errors.
+func (q *JetStream) natsError(_ *nats.Conn, sub *nats.Subscription, err error) {
+	subject := ""
+	if sub != nil {
+		subject = sub.Subject
+	}
+	q.log.Error("queue: nats client", "subject", subject, "error", err)
 }
 
 // natsLogger routes the embedded server's log to slog.

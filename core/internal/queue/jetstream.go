@@ -544,8 +544,13 @@ func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, conc
 	}
 	concurrency = max(concurrency, 1)
 	// A short pull expiry bounds how long a stalled pull request can hold
-	// back new messages (the default is 30s).
-	it, err := cons.Messages(jetstream.PullMaxMessages(concurrency), jetstream.PullExpiry(5*time.Second))
+	// back new messages (the default is 30s). Under load the client now and
+	// then believes a pull request is outstanding that the server no longer
+	// holds (seen: the server with no waiting request, nothing pending
+	// acknowledgement and hundreds of messages stored, the client silent):
+	// only the missing heartbeats tell, after twice the heartbeat, so it is
+	// short (the default, half the expiry, stalled delivery for 5 s).
+	it, err := cons.Messages(jetstream.PullMaxMessages(concurrency), jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(pullHeartbeat))
 	if err != nil {
 		return fmt.Errorf("queue: consume %s/%s: %w", pipeline, consumer, err)
 	}
@@ -590,6 +595,11 @@ func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, conc
 				break
 			}
 			q.log.Warn("queue: pull", "pipeline", pipeline, "sink", consumer, "error", err)
+			if errors.Is(err, jetstream.ErrNoHeartbeat) && !q.nc.IsReconnecting() && q.nc.IsConnected() {
+				// A lost pull request, not a lost connection: the next
+				// Next asks again at once.
+				continue
+			}
 			// Do not spin while the connection is down.
 			select {
 			case <-ctx.Done():
@@ -747,6 +757,11 @@ func (d *jsDelivery) Nak(delay time.Duration) error {
 	}
 	return d.m.NakWithDelay(delay)
 }
+
+// pullHeartbeat: the server sends one while a pull request waits; two
+// missed say the request is gone and the pull is asked again. 500ms is
+// the shortest the client takes.
+const pullHeartbeat = 500 * time.Millisecond
 
 // handBack is the delay of a delivery handed back "now". A plain NAK only
 // queues the message for redelivery in the server's memory: after a

@@ -265,7 +265,16 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 	}
 	switch {
 	case syncFS != nil:
-		q.fsync = newSyncer(syncFS)
+		sync := syncFS
+		q.fsync = newSyncer(func() error {
+			err := sync()
+			if err != nil {
+				// The writes it covered may not be on disk: their senders
+				// get an error (503) and send again; this says why.
+				q.log.Error("queue: syncing the store failed; the events and records waiting for it were refused", "dir", q.cfg.Dir, "error", err)
+			}
+			return err
+		})
 	case cfg.GroupCommit:
 		q.batch = newBatcher(q)
 		if cfg.SyncAlways {

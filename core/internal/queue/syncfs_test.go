@@ -5,11 +5,13 @@ package queue
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -101,4 +103,51 @@ func TestAlwaysAcksOnlyWhatASyncSawInTheFiles(t *testing.T) {
 		t.Fatalf("%d writes, %d syncs, %d scans: want %d writes sharing fewer syncs, one scan each", waited, syncs, scans.Load(), 2*n)
 	}
 	t.Logf("%d writes shared %d syncs", waited, syncs)
+}
+
+// TestSyncerReleasesOnlyAfterALaterSync: a waiter is released by a sync
+// that began after it asked, never by one already running, and a failed
+// sync fails the waiters it covered.
+func TestSyncerReleasesOnlyAfterALaterSync(t *testing.T) {
+	started := make(chan int, 16)
+	proceed := make(chan error)
+	var n atomic.Int64
+	s := newSyncer(func() error {
+		started <- int(n.Add(1))
+		return <-proceed
+	})
+	defer s.close()
+	ctx := context.Background()
+
+	first := make(chan error, 1)
+	go func() { first <- s.wait(ctx) }()
+	if got := <-started; got != 1 {
+		t.Fatalf("sync %d started first", got)
+	}
+	// Asked while sync 1 runs: sync 1 does not cover it.
+	second := make(chan error, 1)
+	go func() { second <- s.wait(ctx) }()
+	for len(s.req) == 0 {
+		runtime.Gosched()
+	}
+	proceed <- nil
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-second:
+		t.Fatalf("released by the sync that was running when it asked: %v", err)
+	case got := <-started:
+		if got != 2 {
+			t.Fatalf("sync %d", got)
+		}
+	}
+	failed := errors.New("input/output error")
+	proceed <- failed
+	if err := <-second; !errors.Is(err, failed) {
+		t.Fatalf("a failed sync released its waiter with %v", err)
+	}
+	if s.syncs.Load() != 2 || s.waited.Load() != 2 {
+		t.Fatalf("syncs %d, waited %d", s.syncs.Load(), s.waited.Load())
+	}
 }

@@ -94,6 +94,15 @@ func (b *batcher) publish(ctx context.Context, msg *nats.Msg) (bool, error) {
 	select {
 	case res := <-r.done:
 		return res.dup, res.err
+	case <-b.done:
+		// Closed (every batch finished): one queued after the last
+		// round is answered by nobody.
+		select {
+		case res := <-r.done:
+			return res.dup, res.err
+		default:
+			return false, ErrClosed
+		}
 	case <-ctx.Done():
 		// It may still be stored; a retry by the sender is then
 		// recognised as a duplicate.

@@ -42,15 +42,18 @@ func compressInto(msg *nats.Msg, body []byte) (release func()) {
 	}
 	enc := s2.Encode((*bp)[:cap(*bp)], body)
 	if len(enc) > len(body)-len(body)/8 {
-		compressBufs.Put(bp)
+		putCompressBuf(bp)
 		return nil
 	}
 	msg.Data = enc
 	msg.Header.Set(hdrEncoding, encodingS2)
-	return func() {
-		if cap(*bp) <= 1<<20 { // do not keep the buffers of huge bodies
-			compressBufs.Put(bp)
-		}
+	return func() { putCompressBuf(bp) }
+}
+
+// putCompressBuf keeps a buffer for the next body, unless it is huge.
+func putCompressBuf(bp *[]byte) {
+	if cap(*bp) <= 1<<20 {
+		compressBufs.Put(bp)
 	}
 }
 

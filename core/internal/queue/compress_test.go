@@ -177,10 +177,15 @@ func TestUnreadableStoredBodyIsDeadLettered(t *testing.T) {
 	if _, err := q.Event(ctx, id); err == nil || !strings.Contains(err.Error(), fmt.Sprint(ack.Sequence)) {
 		t.Fatalf("Event of the unreadable event: %v", err)
 	}
+	// Terminated, not left pending for a redelivery after ack_wait.
+	ci, err := q.cons["p/s"].Info(ctx)
+	if err != nil || ci.NumAckPending != 0 || ci.AckFloor.Stream < ack.Sequence {
+		t.Fatalf("consumer after the dead letter: %+v %v", ci, err)
+	}
 	select {
 	case id := <-handled:
 		t.Fatalf("the handler got %q again", id)
-	case <-time.After(300 * time.Millisecond):
+	default:
 	}
 }
 

@@ -147,6 +147,8 @@ func (q *JetStream) checkStore() {
 	var problem error
 	fault := q.storeFault()
 	switch {
+	case q.syncFailed.Load() != nil:
+		problem = *q.syncFailed.Load() // sticky until a restart
 	case fault != nil && measured && free < uint64(max(q.cfg.MinFree, restartFree)):
 		problem = fmt.Errorf("queue: the store failed to write (%v) and its disk is full (%s free): waiting for space", fault, sizeText(int64(free)))
 	case fault != nil:

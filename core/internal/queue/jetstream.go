@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -103,8 +104,9 @@ type JetStreamConfig struct {
 	// batches even where the filesystem can be synced as a whole
 	// (syncfs.go): tests and benchmarks of that path.
 	atomicGroupCommit bool
-	// beforeSync runs before each filesystem sync (tests).
-	beforeSync func()
+	// beforeSync runs before each filesystem sync; an error it returns
+	// is the sync's (tests).
+	beforeSync func() error
 }
 
 // JetStream is the durable queue.
@@ -130,6 +132,8 @@ type JetStream struct {
 	// nil: the server fsyncs each write itself (and batch groups them).
 	fsync      *syncer
 	fsyncClose func() error
+	// syncFailed is the first failed filesystem sync: sticky (failSync).
+	syncFailed atomic.Pointer[error]
 	// recordTTL is the Nats-TTL of a delivered event's record; empty: it
 	// is kept for the bucket's retention.
 	recordTTL string
@@ -223,9 +227,18 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 				// The server writes in place before it acks; the syncer
 				// makes it durable, one sync for all writes meanwhile.
 				opts.SyncAlways = false
+				// Blocks the server rewrites on its own (compacting after
+				// deletes and expiries) are fsynced by its periodic sync:
+				// every few seconds, not the default two minutes.
+				opts.SyncInterval = storeSyncInterval
 				syncFS, q.fsyncClose = sync, closeFn
 				if hook := cfg.beforeSync; hook != nil {
-					syncFS = func() error { hook(); return sync() }
+					syncFS = func() error {
+						if err := hook(); err != nil {
+							return err
+						}
+						return sync()
+					}
 				}
 			}
 		}
@@ -267,11 +280,12 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 	case syncFS != nil:
 		sync := syncFS
 		q.fsync = newSyncer(func() error {
+			if err := q.syncFailed.Load(); err != nil {
+				return *err
+			}
 			err := sync()
 			if err != nil {
-				// The writes it covered may not be on disk: their senders
-				// get an error (503) and send again; this says why.
-				q.log.Error("queue: syncing the store failed; the events and records waiting for it were refused", "dir", q.cfg.Dir, "error", err)
+				q.failSync(err)
 			}
 			return err
 		})
@@ -284,6 +298,13 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 	if q.ns != nil {
 		q.checkStore()
 		q.startWatch()
+	}
+	// setup rewrote the streams' metadata (without fsync when the
+	// filesystem sync stands in for it): one sync before any event.
+	if err := q.durable(ctx); err != nil {
+		opened = true // Close releases everything
+		_ = q.Close(ctx)
+		return nil, err
 	}
 	opened = true
 	return q, nil
@@ -423,7 +444,9 @@ func (q *JetStream) Declare(ctx context.Context, pipeline string, consumers []Co
 		q.ordered[pipeline+"/"+c.Name] = c.Ordered
 		q.mu.Unlock()
 	}
-	return nil
+	// The consumers' metadata files are written without fsync when the
+	// filesystem sync stands in for it: one sync makes them durable.
+	return q.durable(ctx)
 }
 
 // Publish stores the event. It returns once JetStream acknowledged the
@@ -455,6 +478,20 @@ func (q *JetStream) Publish(ctx context.Context, ev *sdk.Event) (bool, error) {
 	}
 	// A duplicate waits too: the first copy may still be unsynced.
 	return dup, q.durable(ctx)
+}
+
+// failSync stops the store taking events after a failed filesystem sync.
+// After a writeback error the kernel may mark the lost pages clean, so a
+// later sync can succeed over data that never reached the disk: a sender
+// sending again would get "duplicate" and a 2xx for an event that may be
+// gone. So nothing more is acknowledged until a restart (which reads the
+// store back from what is on disk): senders get 503, /readyz says why.
+func (q *JetStream) failSync(err error) {
+	err = fmt.Errorf("queue: syncing the store to disk failed (%v): what was written since the last good sync may not be on disk; restart hookferry once the disk is sound", err)
+	if q.syncFailed.CompareAndSwap(nil, &err) {
+		q.log.Error("queue: not taking events; senders get 503", "reason", err.Error())
+	}
+	q.health.set(err)
 }
 
 // durable returns once every write this process made before the call
@@ -597,18 +634,25 @@ func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, conc
 			}
 		})
 	}
+	var lost int // pull requests lost since lostSaid
+	var lostSaid time.Time
 	for {
 		m, err := it.Next()
 		if err != nil {
 			if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
 				break
 			}
-			q.log.Warn("queue: pull", "pipeline", pipeline, "sink", consumer, "error", err)
 			if errors.Is(err, jetstream.ErrNoHeartbeat) && !q.nc.IsReconnecting() && q.nc.IsConnected() {
 				// A lost pull request, not a lost connection: the next
-				// Next asks again at once.
+				// Next asks again at once. Said at most once a minute.
+				lost++
+				if time.Since(lostSaid) >= time.Minute {
+					q.log.Warn("queue: pull request lost; asked again", "pipeline", pipeline, "sink", consumer, "times", lost)
+					lost, lostSaid = 0, time.Now()
+				}
 				continue
 			}
+			q.log.Warn("queue: pull", "pipeline", pipeline, "sink", consumer, "error", err)
 			// Do not spin while the connection is down.
 			select {
 			case <-ctx.Done():
@@ -766,6 +810,10 @@ func (d *jsDelivery) Nak(delay time.Duration) error {
 	}
 	return d.m.NakWithDelay(delay)
 }
+
+// storeSyncInterval is the embedded server's own periodic fsync when
+// sync "always" is kept by filesystem syncs (syncfs.go).
+const storeSyncInterval = 5 * time.Second
 
 // pullHeartbeat: the server sends one while a pull request waits; two
 // missed say the request is gone and the pull is asked again. 500ms is

@@ -51,6 +51,15 @@ func (s *syncer) wait(ctx context.Context) error {
 	select {
 	case err := <-ch:
 		return err
+	case <-s.done:
+		// Closed: a request queued after the last round is answered
+		// by nobody.
+		select {
+		case err := <-ch:
+			return err
+		default:
+			return ErrClosed
+		}
 	case <-ctx.Done():
 		return ctx.Err()
 	}

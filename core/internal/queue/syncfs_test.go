@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hookferry/hookferry/sdk"
 )
@@ -35,7 +36,7 @@ func TestAlwaysAcksOnlyWhatASyncSawInTheFiles(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[string]bool{}
 	var scans atomic.Int64
-	scan := func() {
+	scan := func() error {
 		scans.Add(1)
 		_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".blk") {
@@ -52,6 +53,7 @@ func TestAlwaysAcksOnlyWhatASyncSawInTheFiles(t *testing.T) {
 			mu.Unlock()
 			return nil
 		})
+		return nil
 	}
 	q, err := OpenJetStream(ctx, JetStreamConfig{Dir: dir, SyncAlways: true, GroupCommit: true, beforeSync: scan})
 	if err != nil {
@@ -63,6 +65,11 @@ func TestAlwaysAcksOnlyWhatASyncSawInTheFiles(t *testing.T) {
 	}
 	if err := q.Declare(ctx, "p", []Consumer{{Name: "s"}}); err != nil {
 		t.Fatal(err)
+	}
+	// Opening and declaring synced the metadata they wrote.
+	syncs0, waited0, scans0 := q.fsync.syncs.Load(), q.fsync.waited.Load(), scans.Load()
+	if syncs0 < 2 || waited0 != syncs0 || scans0 != syncs0 {
+		t.Fatalf("open and declare: %d syncs for %d waiters, %d scans; want one each", syncs0, waited0, scans0)
 	}
 	wasSeen := func(m string) bool {
 		mu.Lock()
@@ -98,9 +105,9 @@ func TestAlwaysAcksOnlyWhatASyncSawInTheFiles(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	syncs, waited := q.fsync.syncs.Load(), q.fsync.waited.Load()
-	if waited != 2*n || syncs >= waited || scans.Load() != syncs {
-		t.Fatalf("%d writes, %d syncs, %d scans: want %d writes sharing fewer syncs, one scan each", waited, syncs, scans.Load(), 2*n)
+	syncs, waited, scanned := q.fsync.syncs.Load()-syncs0, q.fsync.waited.Load()-waited0, scans.Load()-scans0
+	if waited != 2*n || syncs >= waited || scanned != syncs {
+		t.Fatalf("%d writes, %d syncs, %d scans: want %d writes sharing fewer syncs, one scan each", waited, syncs, scanned, 2*n)
 	}
 	t.Logf("%d writes shared %d syncs", waited, syncs)
 }
@@ -111,12 +118,19 @@ func TestAlwaysAcksOnlyWhatASyncSawInTheFiles(t *testing.T) {
 func TestSyncerReleasesOnlyAfterALaterSync(t *testing.T) {
 	started := make(chan int, 16)
 	proceed := make(chan error)
+	done := make(chan struct{})
 	var n atomic.Int64
 	s := newSyncer(func() error {
 		started <- int(n.Add(1))
-		return <-proceed
+		select {
+		case err := <-proceed:
+			return err
+		case <-done: // the test ended early: let close return
+			return nil
+		}
 	})
 	defer s.close()
+	defer close(done)
 	ctx := context.Background()
 
 	first := make(chan error, 1)
@@ -149,5 +163,48 @@ func TestSyncerReleasesOnlyAfterALaterSync(t *testing.T) {
 	}
 	if s.syncs.Load() != 2 || s.waited.Load() != 2 {
 		t.Fatalf("syncs %d, waited %d", s.syncs.Load(), s.waited.Load())
+	}
+}
+
+// TestFailedSyncStopsTakingEvents: once a filesystem sync fails, what it
+// covered is refused, and so is everything after, even when later syncs
+// would succeed (after a writeback error the kernel may have marked the
+// lost pages clean): the queue is not ready until a restart.
+func TestFailedSyncStopsTakingEvents(t *testing.T) {
+	ctx := context.Background()
+	var failing atomic.Bool
+	q, err := OpenJetStream(ctx, JetStreamConfig{
+		Dir: t.TempDir(), SyncAlways: true, GroupCommit: true, HealthEvery: 10 * time.Millisecond,
+		beforeSync: func() error {
+			if failing.Load() {
+				return errors.New("input/output error")
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close(ctx)
+	if err := q.Declare(ctx, "p", []Consumer{{Name: "s"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Publish(ctx, &sdk.Event{ID: "before", Pipeline: "p", Body: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	failing.Store(true)
+	if _, err := q.Publish(ctx, &sdk.Event{ID: "during", Pipeline: "p", Body: []byte("x")}); err == nil {
+		t.Fatal("an event was acknowledged by a failed sync")
+	}
+	failing.Store(false)              // the disk seems fine again
+	time.Sleep(50 * time.Millisecond) // health checks run meanwhile
+	if _, err := q.Publish(ctx, &sdk.Event{ID: "after", Pipeline: "p", Body: []byte("x")}); !errors.Is(err, ErrFull) || !strings.Contains(err.Error(), "syncing the store") {
+		t.Fatalf("after a failed sync: %v", err)
+	}
+	if err := q.History().Put(ctx, &Record{ID: "p.s.1", Pipeline: "p", Sink: "s", Seq: 1, State: StateSucceeded}); err == nil {
+		t.Fatal("a history record was taken after a failed sync")
+	}
+	if err := q.Ready(); err == nil || !strings.Contains(err.Error(), "restart") {
+		t.Fatalf("Ready after a failed sync: %v", err)
 	}
 }

@@ -589,14 +589,19 @@ func (q *JetStream) Consume(ctx context.Context, pipeline, consumer string, conc
 		return fmt.Errorf("queue: consumer %s/%s was not declared", pipeline, consumer)
 	}
 	concurrency = max(concurrency, 1)
+	// The pull asks for as many as the consumer may have unacknowledged
+	// (Declare: twice the concurrency). Asking for fewer (the concurrency)
+	// lost pull requests under load: now and then the client believed a
+	// request outstanding that the server no longer held (no waiting
+	// request, nothing pending acknowledgement, hundreds of messages
+	// stored), and delivery stopped until the missing heartbeats told; 7
+	// of 40 saturated rounds against 0 of 40 asking for all.
+	//
 	// A short pull expiry bounds how long a stalled pull request can hold
-	// back new messages (the default is 30s). Under load the client now and
-	// then believes a pull request is outstanding that the server no longer
-	// holds (seen: the server with no waiting request, nothing pending
-	// acknowledgement and hundreds of messages stored, the client silent):
-	// only the missing heartbeats tell, after twice the heartbeat, so it is
-	// short (the default, half the expiry, stalled delivery for 5 s).
-	it, err := cons.Messages(jetstream.PullMaxMessages(concurrency), jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(pullHeartbeat))
+	// back new messages (the default is 30s), and a short heartbeat how
+	// long a lost one goes unnoticed (twice it; the default, half the
+	// expiry, stalled delivery for 5 s).
+	it, err := cons.Messages(jetstream.PullMaxMessages(2*concurrency), jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(pullHeartbeat))
 	if err != nil {
 		return fmt.Errorf("queue: consume %s/%s: %w", pipeline, consumer, err)
 	}

@@ -22,7 +22,12 @@
 // embedded server write without fsync and makes each caller wait for one
 // sync of the store's filesystem that began after its write; elsewhere
 // JetStream atomic batches group the writes (batch.go), where a saturated
-// batch lingers while requests keep coming.
+// batch lingers while requests keep coming. Event bodies are stored
+// S2-compressed when the config says so (compress.go); one that cannot be
+// decoded is dead-lettered with the reason. A consumer's pull asks for as
+// many messages as it may hold unacknowledged (asking for fewer lost pull
+// requests under load), and a request lost anyway is noticed by its
+// missing heartbeats within a second.
 //
 // Memory is the in-process implementation: bounded, fast, and honest about
 // what it is: events are lost if the process stops.

@@ -315,16 +315,18 @@ func TestEnvErrorNeverSuggestsASecretDefault(t *testing.T) {
 	}
 }
 
-// TestDeliveredRetention: records of delivered events are kept a day by
-// default (at most retention), can be set shorter, and a value the store
-// cannot honour is refused where it is written.
-func TestDeliveredRetention(t *testing.T) {
-	const pipeline = `
+// queueTestPipeline is the one pipeline of the queue block's tests.
+const queueTestPipeline = `
 pipeline "p" {
   source "src" { path = "/a" }
   sink "snk" "out" { url = "https://example.test/" }
 }
 `
+
+// TestDeliveredRetention: records of delivered events are kept a day by
+// default (at most retention), can be set shorter, and a value the store
+// cannot honour is refused where it is written.
+func TestDeliveredRetention(t *testing.T) {
 	for _, c := range []struct {
 		queue string
 		want  time.Duration
@@ -355,7 +357,7 @@ pipeline "p" {
   delivered_retention = "3h"
 }`, 0, "04: delivered_retention longer than retention"},
 	} {
-		cfg, diags, _ := loadWith(t, c.queue+pipeline, nil)
+		cfg, diags, _ := loadWith(t, c.queue+queueTestPipeline, nil)
 		if c.err != "" {
 			if got := strings.Join(errorsAt(diags), "; "); got != c.err {
 				t.Errorf("%s: errors %q, want %q", c.queue, got, c.err)
@@ -374,12 +376,6 @@ pipeline "p" {
 // TestQueueCompress: stored bodies are compressed unless the queue block
 // says compress = false; anything but a bool is an error.
 func TestQueueCompress(t *testing.T) {
-	const pipeline = `
-pipeline "p" {
-  source "src" { path = "/a" }
-  sink "snk" "out" { url = "https://example.test/" }
-}
-`
 	for _, c := range []struct {
 		queue string
 		want  bool
@@ -390,7 +386,7 @@ pipeline "p" {
 		{"queue {\n  compress = true\n}", true, false},
 		{"queue {\n  compress = \"maybe\"\n}", false, true},
 	} {
-		cfg, diags, _ := loadWith(t, c.queue+pipeline, nil)
+		cfg, diags, _ := loadWith(t, c.queue+queueTestPipeline, nil)
 		if diags.HasErrors() != c.err {
 			t.Fatalf("%q: errors %v, want errors: %v", c.queue, diags, c.err)
 		}

@@ -459,7 +459,7 @@ func (q *JetStream) Publish(ctx context.Context, ev *sdk.Event) (bool, error) {
 	// give up as soon as the watch sees it.
 	ctx, done := q.health.bind(ctx)
 	defer done()
-	msg := q.eventMsg(subjEvents+ev.Pipeline, ev)
+	msg := eventMsg(subjEvents+ev.Pipeline, ev)
 	msg.Header.Set(jetstream.MsgIDHeader, ev.Pipeline+"/"+ev.ID)
 	if release := q.compress(msg, ev.Body); release != nil {
 		defer func() {
@@ -518,7 +518,7 @@ func (q *JetStream) compress(msg *nats.Msg, body []byte) (release func()) {
 	return compressInto(msg, body)
 }
 
-func (q *JetStream) eventMsg(subject string, ev *sdk.Event) *nats.Msg {
+func eventMsg(subject string, ev *sdk.Event) *nats.Msg {
 	msg := nats.NewMsg(subject)
 	msg.Data = ev.Body
 	msg.Header.Set(hdrID, ev.ID)
@@ -565,7 +565,7 @@ func (q *JetStream) Replay(ctx context.Context, id DeliveryID) error {
 	if err != nil {
 		return err
 	}
-	msg := q.eventMsg(subjReplay+id.Pipeline+"."+id.Sink, ev)
+	msg := eventMsg(subjReplay+id.Pipeline+"."+id.Sink, ev)
 	msg.Header.Set(hdrSeq, strconv.FormatUint(id.Seq, 10))
 	if release := q.compress(msg, ev.Body); release != nil {
 		defer release() // PublishMsg has written it when it returns

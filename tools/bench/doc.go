@@ -66,7 +66,9 @@
 // the destination per second, from the first request to the end of the
 // drain), p50/p99 ack latency, CPU per delivered event (user+system time
 // of the server process over the phase, from /proc; per acked request for
-// bare), peak RSS (VmHWM of the server process over both phases). Each
+// bare), peak RSS (VmHWM of the server process that ran the phase: the
+// open loop runs in a fresh process with a fresh store, since a process
+// that ran at saturation keeps its heap for a while after). Each
 // figure is the median over the rounds. Then the ratios issue 14 names:
 // delivered/acked, interval-js vs forward, interval vs bare, and every
 // mode against its base/ twin. Before/after and telemetry costs are the

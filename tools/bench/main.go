@@ -74,7 +74,7 @@ func main() {
 	flag.BoolVar(&o.telemetry, "telemetry", false, "also run each hookferry mode with metrics and tracing off, tracing at ratio 0 and 0.1, and both on (modes MODE+off, +trace0, +trace0.1, +all), and print each one's cost")
 	flag.IntVar(&o.sinkConc, "sink-concurrency", 64, "the hookferry sink's concurrency (deliveries in flight)")
 	flag.IntVar(&o.backlog, "backlog", 0, "after the other phases (last round, hookferry modes): send this many events while the destination is down, then time the drain (e.g. 1000000)")
-	flag.StringVar(&o.profileDir, "profile", "", "write CPU and allocation profiles of each hookferry mode (last round) into this directory")
+	flag.StringVar(&o.profileDir, "profile", "", "write CPU and allocation profiles of each hookferry mode (last round, closed loop) into this directory")
 	flag.Func("env", "KEY=VALUE in hookferry's environment (repeatable), e.g. GOMEMLIMIT=192MiB", func(v string) error {
 		o.env = append(o.env, v)
 		return nil
@@ -141,11 +141,11 @@ type phase struct {
 	cpuPerEvent      time.Duration
 	errors           int64
 	ok               int64 // acknowledged requests
+	rssKiB           int64 // peak RSS of the process that ran this phase
 }
 
 type sample struct {
 	closed, open  phase
-	rssKiB        int64
 	spansPerEvent float64 // spans the OTLP sink received per acknowledged event (telemetry variants)
 	backlog       backlog // the backlog phase, when it ran
 }
@@ -217,7 +217,7 @@ func report(o options, modes []string, results map[string][]sample) {
 				delivered = fmt.Sprintf("%.0f", p.ph.delivered)
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%.0f MiB\t%d\t\n", m, p.name, offered, p.ph.acked, delivered,
-				ms(p.ph.p50), ms(p.ph.p99), us(p.ph.cpuPerEvent), float64(s.rssKiB)/1024, p.ph.errors)
+				ms(p.ph.p50), ms(p.ph.p99), us(p.ph.cpuPerEvent), float64(p.ph.rssKiB)/1024, p.ph.errors)
 		}
 	}
 	_ = tw.Flush()
@@ -290,26 +290,22 @@ func median(ss []sample) sample {
 			p99:         time.Duration(pick(func(s sample) float64 { return float64(get(s).p99) })),
 			cpuPerEvent: time.Duration(pick(func(s sample) float64 { return float64(get(s).cpuPerEvent) })),
 			errors:      int64(pick(func(s sample) float64 { return float64(get(s).errors) })),
+			rssKiB:      int64(pick(func(s sample) float64 { return float64(get(s).rssKiB) })),
 		}
 	}
 	return sample{
 		closed:        ph(func(s sample) phase { return s.closed }),
 		open:          ph(func(s sample) phase { return s.open }),
-		rssKiB:        int64(pick(func(s sample) float64 { return float64(s.rssKiB) })),
 		spansPerEvent: pick(func(s sample) float64 { return s.spansPerEvent }),
 	}
 }
 
-// measure starts a destination and the server for mode, runs both phases
-// and stops them.
+// measure starts a destination and the server for mode and runs the
+// phases: the closed loop in one server process, the open loop (and the
+// backlog) in a fresh one with a fresh store, so that each phase's peak
+// RSS is its own (a process that ran at saturation keeps its heap for a
+// while after).
 func measure(ctx context.Context, o options, mode string, last bool) (sample, error) {
-	profile := last
-	dir, err := os.MkdirTemp("", "hookferry-bench-")
-	if err != nil {
-		return sample{}, err
-	}
-	defer os.RemoveAll(dir)
-
 	var delivered atomic.Int64
 	var down atomic.Bool             // the backlog phase's outage
 	var first atomic.Pointer[[]byte] // the first body delivered
@@ -338,17 +334,89 @@ func measure(ctx context.Context, o options, mode string, last bool) (sample, er
 		}
 		defer otlp.close()
 	}
+	counts := mode != "bare"
+
+	var s sample
+	srv, err := startServer(ctx, o, mode, dln.Addr().String(), otlp, last)
+	if err != nil {
+		return s, err
+	}
+	defer srv.stop()
+	s.closed, err = closedLoop(ctx, o, srv.url, mode, srv.pid, &delivered, counts)
+	if err != nil {
+		return s, err
+	}
+	s.closed.rssKiB = peakRSS(srv.pid)
+	if maps(mode) {
+		b := first.Load()
+		if b == nil {
+			return s, errors.New("nothing delivered")
+		}
+		if err := mapped(o.body, *b); err != nil {
+			return s, fmt.Errorf("not the JS mapping's message: %w", err)
+		}
+	}
+	if o.open > 0 {
+		srv.stop()
+		if srv, err = startServer(ctx, o, mode, dln.Addr().String(), otlp, false); err != nil {
+			return s, err
+		}
+		defer srv.stop()
+		rate := o.rate
+		if rate <= 0 {
+			rate = s.closed.acked / 2
+		}
+		s.open, err = openLoop(ctx, o, srv.url, mode, rate, srv.pid, &delivered, counts)
+		if err != nil {
+			return s, err
+		}
+		s.open.rssKiB = peakRSS(srv.pid)
+	}
+	if o.backlog > 0 && last && counts && !reference(mode) {
+		if s.backlog, err = backlogPhase(ctx, o, srv.url, mode, srv.pid, &delivered, &down); err != nil {
+			return s, err
+		}
+	}
+	if otlp != nil {
+		srv.stop() // the last spans are exported at shutdown
+		if n := otlp.bad.Load(); n > 0 {
+			return s, fmt.Errorf("the OTLP sink refused %d exports", n)
+		}
+		if acked := float64(s.closed.ok + s.open.ok); acked > 0 {
+			s.spansPerEvent = float64(otlp.spans.Load()) / acked
+		}
+	}
+	return s, nil
+}
+
+// server is one running server process of a mode.
+type server struct {
+	pid  int
+	url  string
+	stop func() // interrupts it, waits for it and removes its store; idempotent
+}
+
+// startServer starts the process behind mode with a fresh store and
+// waits until it listens.
+func startServer(ctx context.Context, o options, mode, dest string, otlp *otlpSink, profile bool) (server, error) {
+	dir, err := os.MkdirTemp("", "hookferry-bench-")
+	if err != nil {
+		return server{}, err
+	}
 	addr, err := freeAddr()
 	if err != nil {
-		return sample{}, err
+		os.RemoveAll(dir)
+		return server{}, err
 	}
-	cmd, err := serverCommand(ctx, o, mode, dir, addr, dln.Addr().String(), otlp, profile)
+	cmd, err := serverCommand(ctx, o, mode, dir, addr, dest, otlp, profile)
 	if err != nil {
-		return sample{}, err
+		os.RemoveAll(dir)
+		return server{}, err
 	}
 	cmd.Stderr = o.errOut
 	if err := cmd.Start(); err != nil {
-		return sample{}, err
+		os.RemoveAll(dir)
+		return server{}, err
 	}
 	stopped := false
 	stop := func() {
@@ -365,55 +433,13 @@ func measure(ctx context.Context, o options, mode string, last bool) (sample, er
 			_ = cmd.Process.Kill()
 			<-done
 		}
+		os.RemoveAll(dir)
 	}
-	defer stop()
 	if err := waitListening(ctx, addr); err != nil {
-		return sample{}, err
+		stop()
+		return server{}, err
 	}
-	pid := cmd.Process.Pid
-	url := "http://" + addr + "/in"
-	counts := mode != "bare"
-
-	var s sample
-	s.closed, err = closedLoop(ctx, o, url, mode, pid, &delivered, counts)
-	if err != nil {
-		return s, err
-	}
-	if maps(mode) {
-		b := first.Load()
-		if b == nil {
-			return s, errors.New("nothing delivered")
-		}
-		if err := mapped(o.body, *b); err != nil {
-			return s, fmt.Errorf("not the JS mapping's message: %w", err)
-		}
-	}
-	if o.open > 0 {
-		rate := o.rate
-		if rate <= 0 {
-			rate = s.closed.acked / 2
-		}
-		s.open, err = openLoop(ctx, o, url, mode, rate, pid, &delivered, counts)
-		if err != nil {
-			return s, err
-		}
-	}
-	s.rssKiB = peakRSS(pid)
-	if o.backlog > 0 && last && counts && !reference(mode) {
-		if s.backlog, err = backlogPhase(ctx, o, url, mode, pid, &delivered, &down); err != nil {
-			return s, err
-		}
-	}
-	if otlp != nil {
-		stop() // the last spans are exported at shutdown
-		if n := otlp.bad.Load(); n > 0 {
-			return s, fmt.Errorf("the OTLP sink refused %d exports", n)
-		}
-		if acked := float64(s.closed.ok + s.open.ok); acked > 0 {
-			s.spansPerEvent = float64(otlp.spans.Load()) / acked
-		}
-	}
-	return s, nil
+	return server{pid: cmd.Process.Pid, url: "http://" + addr + "/in", stop: stop}, nil
 }
 
 // maps says whether mode delivers the mapped message (forward, benthos

@@ -302,6 +302,7 @@ func (e *Engine) openQueue(ctx context.Context) (queue.Queue, error) {
 		// Records of delivered events expire sooner: the store keeps
 		// every record's key in memory.
 		DeliveredRetention: qc.DeliveredRetention,
+		DeliveredListed:    qc.ListDelivered,
 		MaxBytes:           int64(qc.MaxStore),
 		AckWait:            qc.AckWait,
 		GroupCommit:        qc.GroupCommit,

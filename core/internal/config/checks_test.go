@@ -395,3 +395,27 @@ func TestQueueCompress(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueListDelivered: list_delivered takes a whole number of at
+// least 1; unset leaves the queue's default (0 here).
+func TestQueueListDelivered(t *testing.T) {
+	for _, c := range []struct {
+		queue string
+		want  int
+		err   bool
+	}{
+		{``, 0, false},
+		{"queue {\n  list_delivered = 5000\n}", 5000, false},
+		{"queue {\n  list_delivered = 0\n}", 0, true},
+		{"queue {\n  list_delivered = 2.5\n}", 0, true},
+		{"queue {\n  list_delivered = \"many\"\n}", 0, true},
+	} {
+		cfg, diags, _ := loadWith(t, c.queue+queueTestPipeline, nil)
+		if diags.HasErrors() != c.err {
+			t.Fatalf("%q: errors %v, want errors: %v", c.queue, diags, c.err)
+		}
+		if !c.err && cfg.Queue.ListDelivered != c.want {
+			t.Errorf("%q: list_delivered %d, want %d", c.queue, cfg.Queue.ListDelivered, c.want)
+		}
+	}
+}

@@ -39,8 +39,11 @@ type Queue struct {
 	// DeliveredRetention keeps the records of delivered events (those
 	// retrying or dead stay for Retention); at most Retention.
 	DeliveredRetention time.Duration
-	MaxStore           int // bytes; 0: no limit but the disk
-	AckWait            time.Duration
+	// ListDelivered is how many records of delivered events the
+	// console's lists keep (the newest); 0 means the queue's default.
+	ListDelivered int
+	MaxStore      int // bytes; 0: no limit but the disk
+	AckWait       time.Duration
 	// GroupCommit makes writes arriving together share one trip to the
 	// disk (with sync "always": one filesystem sync on Linux, one atomic
 	// batch elsewhere); on by default with sync "always" only.
@@ -58,6 +61,7 @@ type rawQueue struct {
 	DedupWindow hcl.Expression `hcl:"dedup_window,optional"`
 	Retention   hcl.Expression `hcl:"retention,optional"`
 	Delivered   hcl.Expression `hcl:"delivered_retention,optional"`
+	Listed      hcl.Expression `hcl:"list_delivered,optional"`
 	MaxStore    hcl.Expression `hcl:"max_store,optional"`
 	AckWait     hcl.Expression `hcl:"ack_wait,optional"`
 	GroupCommit hcl.Expression `hcl:"group_commit,optional"`
@@ -89,6 +93,7 @@ func (l *loader) decodeQueue(q *rawQueue, ectx *hcl.EvalContext) hcl.Diagnostics
 	evalDuration(q.Retention, ectx, &qc.Retention, &diags)
 	evalDuration(q.Delivered, ectx, &qc.DeliveredRetention, &diags)
 	evalSize(q.MaxStore, ectx, &qc.MaxStore, &diags)
+	evalInt(q.Listed, ectx, &qc.ListDelivered, 1, &diags)
 	evalDuration(q.AckWait, ectx, &qc.AckWait, &diags)
 	if least := max(time.Minute, 2*cmp.Or(qc.AckWait, DefaultAckWait)); qc.DeliveredRetention > 0 && qc.DeliveredRetention < least && qc.DeliveredRetention < cmp.Or(qc.Retention, DefaultRetention) {
 		r := q.Delivered.Range()

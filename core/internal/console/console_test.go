@@ -476,3 +476,32 @@ func BenchmarkDeliveriesPage(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/page")
 	})
 }
+
+// cappedHistory is a history whose index has let older delivered
+// records go (queue { list_delivered }).
+type cappedHistory struct{ queue.History }
+
+func (h cappedHistory) Search(ctx context.Context, q queue.Query) (queue.Page, error) {
+	p, err := h.History.(queue.Searcher).Search(ctx, q)
+	p.Capped = q.State == "" || q.State == queue.StateSucceeded
+	return p, err
+}
+
+type cappedBackend struct{ *backend }
+
+func (b cappedBackend) History() queue.History { return cappedHistory{b.backend.History()} }
+
+// TestDeliveriesSayWhenDeliveredAreCapped: a list the index could not
+// show whole says so, and how to find the rest; one it shows whole does
+// not.
+func TestDeliveriesSayWhenDeliveredAreCapped(t *testing.T) {
+	b := newBackend(t, 0)
+	put(t, b, 30)
+	c := start(t, cappedBackend{b}, "")
+	if _, page := c.get("/ui/deliveries"); !strings.Contains(page, `id="capped"`) || !strings.Contains(page, "list_delivered") {
+		t.Fatalf("capped list without a note: %s", page)
+	}
+	if _, page := c.get("/ui/deliveries?state=dead"); strings.Contains(page, `id="capped"`) {
+		t.Fatal("the dead list is whole but says it is capped")
+	}
+}

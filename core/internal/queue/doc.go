@@ -27,7 +27,9 @@
 // decoded is dead-lettered with the reason. A consumer's pull asks for as
 // many messages as it may hold unacknowledged (asking for fewer lost pull
 // requests under load), and a request lost anyway is noticed by its
-// missing heartbeats within a second.
+// missing heartbeats within a second. Lists (Searcher) come from an
+// in-memory index of record summaries (index.go) that keeps every record
+// not delivered and the newest DeliveredListed delivered ones.
 //
 // Memory is the in-process implementation: bounded, fast, and honest about
 // what it is: events are lost if the process stops.

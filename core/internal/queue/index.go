@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,6 +32,8 @@ type Summary struct {
 	// stored is when the store took the record (its expiry counts from
 	// it); zero for an index the store does not expire.
 	stored time.Time
+	// listed says the summary is in the index's queue of delivered ones.
+	listed bool
 }
 
 // Summarise makes a record's list entry.
@@ -69,7 +72,17 @@ func (q Query) match(s *Summary) bool {
 type Page struct {
 	Items []Summary `json:"items"`
 	Total int       `json:"total"`
+	// Capped is set when the query could match delivered records and the
+	// index has let older delivered ones go (it keeps the newest
+	// DeliveredListed; every other state is kept whole): Total counts
+	// what is listed, and older delivered records are found by id.
+	Capped bool `json:"capped,omitempty"`
 }
+
+// DefaultDeliveredListed is how many records of delivered events an
+// index keeps for lists unless told otherwise: about 35 MB. The others
+// (retrying, dead, in flight) are all kept.
+const DefaultDeliveredListed = 100_000
 
 // Searcher answers list queries from an index instead of reading every
 // record in the store.
@@ -77,15 +90,29 @@ type Searcher interface {
 	Search(ctx context.Context, q Query) (Page, error)
 }
 
-// index holds every record's summary in memory, newest update first. It
-// is fed by what this process writes and, for the JetStream store, by a
-// watch on the history bucket, so records written by other instances
-// sharing the store are listed too. 100,000 records take about 20 MB.
+// index holds record summaries in memory, newest update first. It is fed
+// by what this process writes and, for the JetStream store, by a watch on
+// the history bucket, so records written by other instances sharing the
+// store are listed too. 100,000 summaries take about 35 MB (BenchmarkIndexMemory). Every record
+// not (yet) delivered is kept; of the delivered ones only the newest
+// maxDelivered, so that memory and the cost of a list stay bounded
+// whatever the rate (at 100 events/s a day of delivered records would
+// be 8.6 million, about 3 GB).
 type index struct {
 	mu     sync.RWMutex
 	byID   map[string]*Summary
 	sorted []*Summary // by Updated descending, then ID; rebuilt when dirty
 	dirty  bool
+	// delivered queues the summaries that became delivered, oldest
+	// first (from head); entries whose summary has since left the index
+	// or changed state are skipped when they come up, and dropped when
+	// they outnumber the live ones. nDelivered counts the delivered
+	// summaries in byID; dropped says some were let go.
+	delivered    []*Summary
+	head         int
+	nDelivered   int
+	maxDelivered int // 0: no limit
+	dropped      bool
 	// keep and keepDelivered, when set, drop summaries the store no
 	// longer keeps (its expiry sends no change to a watch): any stored
 	// longer ago than keep, a delivered one longer ago than keepDelivered.
@@ -95,6 +122,59 @@ type index struct {
 }
 
 func newIndex() *index { return &index{byID: map[string]*Summary{}, now: time.Now} }
+
+// setState keeps the count and queue of delivered summaries right when s
+// (in byID) goes from state was to its current state. Lock held.
+func (x *index) setState(s *Summary, was string) {
+	is := s.State == StateSucceeded
+	switch {
+	case is && was != StateSucceeded:
+		x.nDelivered++
+		if !s.listed {
+			s.listed = true
+			x.delivered = append(x.delivered, s)
+		}
+	case !is && was == StateSucceeded:
+		x.nDelivered--
+	}
+}
+
+// drop removes s from byID. Lock held.
+func (x *index) drop(s *Summary) {
+	delete(x.byID, s.ID)
+	if s.State == StateSucceeded {
+		x.nDelivered--
+	}
+	x.dirty = true
+}
+
+// trim lets the oldest delivered summaries go while there are more than
+// maxDelivered, and compacts the queue when most of it is stale. Lock
+// held.
+func (x *index) trim() {
+	for x.maxDelivered > 0 && x.nDelivered > x.maxDelivered && x.head < len(x.delivered) {
+		s := x.delivered[x.head]
+		x.delivered[x.head] = nil
+		x.head++
+		s.listed = false
+		if x.byID[s.ID] == s && s.State == StateSucceeded {
+			x.drop(s)
+			x.dropped = true
+		}
+	}
+	if live := len(x.delivered) - x.head; x.head > 1024 && x.head > live || live > 2*x.nDelivered+1024 {
+		kept := x.delivered[:0]
+		for _, s := range x.delivered[x.head:] {
+			if x.byID[s.ID] == s && s.State == StateSucceeded {
+				kept = append(kept, s)
+			} else {
+				s.listed = false
+			}
+		}
+		clear(x.delivered[len(kept):])
+		x.delivered, x.head = kept, 0
+	}
+}
 
 // prune drops expired summaries, at most once a second. Lock held.
 func (x *index) prune() {
@@ -106,16 +186,16 @@ func (x *index) prune() {
 		return
 	}
 	x.pruned = now
-	for id, s := range x.byID {
+	for _, s := range x.byID {
 		if s.stored.IsZero() {
 			continue
 		}
 		age := now.Sub(s.stored)
 		if (x.keep > 0 && age > x.keep) || (x.keepDelivered > 0 && s.State == StateSucceeded && age > x.keepDelivered) {
-			delete(x.byID, id)
-			x.dirty = true
+			x.drop(s)
 		}
 	}
+	x.trim()
 }
 
 func (x *index) put(s Summary) {
@@ -125,19 +205,24 @@ func (x *index) put(s Summary) {
 		if old.Updated.After(s.Updated) {
 			return // an older write arriving late
 		}
+		was, listed := old.State, old.listed
 		*old = s
+		old.listed = listed
+		x.setState(old, was)
 	} else {
+		s.listed = false
 		x.byID[s.ID] = &s
+		x.setState(&s, "")
 	}
 	x.dirty = true
+	x.trim()
 }
 
 func (x *index) remove(id string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if _, ok := x.byID[id]; ok {
-		delete(x.byID, id)
-		x.dirty = true
+	if s, ok := x.byID[id]; ok {
+		x.drop(s)
 	}
 }
 
@@ -164,7 +249,7 @@ func (x *index) search(q Query) Page {
 	x.mu.Unlock()
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	p := Page{Items: []Summary{}}
+	p := Page{Items: []Summary{}, Capped: x.dropped && (q.State == "" || q.State == StateSucceeded)}
 	for _, s := range x.sorted {
 		if !q.match(s) {
 			continue
@@ -210,6 +295,7 @@ func (h *jsHistory) index() *jsIndex {
 			// per-message TTL).
 			x.keepDelivered = h.cfg.DeliveredRetention
 		}
+		x.maxDelivered = cmp.Or(h.cfg.DeliveredListed, DefaultDeliveredListed)
 		h.idx = &jsIndex{ready: make(chan struct{}), x: x}
 	}
 	ix := h.idx

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -136,4 +137,175 @@ func BenchmarkHistoryPage(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestIndexKeepsTheNewestDeliveredAndEveryOther: with a cap on delivered
+// summaries the index lets the oldest delivered ones go, never one in
+// another state; lists that could show delivered records say they are
+// capped; a record that leaves the delivered state (a replay) stops
+// counting, one that reaches it counts; and the queue behind the cap
+// stays proportional to what is kept while records come and go.
+func TestIndexKeepsTheNewestDeliveredAndEveryOther(t *testing.T) {
+	x := newIndex()
+	x.maxDelivered = 100
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Second) }
+	for i := range 1000 {
+		state := StateSucceeded
+		if i%10 == 0 {
+			state = StateDead
+		}
+		x.put(Summarise(record(i, state, at(i))))
+	}
+	p := x.search(Query{State: StateSucceeded, Limit: 1000})
+	if p.Total != 100 || !p.Capped || p.Items[0].EventID != "evt_00999" {
+		t.Fatalf("delivered: total %d capped %v first %s; want the newest 100, capped", p.Total, p.Capped, p.Items[0].EventID)
+	}
+	if oldest := p.Items[99].EventID; oldest != "evt_00889" { // 900 delivered: every tenth is dead
+		t.Fatalf("oldest delivered kept is %s, want evt_00889", oldest)
+	}
+	p = x.search(Query{State: StateDead, Limit: 1000})
+	if p.Total != 100 || p.Capped || p.Items[99].EventID != "evt_00000" {
+		t.Fatalf("dead: total %d capped %v; every dead record must stay", p.Total, p.Capped)
+	}
+	if p = x.search(Query{}); p.Total != 200 || !p.Capped {
+		t.Fatalf("all: total %d capped %v", p.Total, p.Capped)
+	}
+
+	// A delivered record replayed (retrying now) no longer counts, so
+	// one more delivered record fits without letting another go.
+	x.put(Summarise(record(999, StateRetrying, at(2000))))
+	x.put(Summarise(record(1001, StateSucceeded, at(2001))))
+	if p = x.search(Query{State: StateSucceeded, Limit: 1000}); p.Total != 100 || p.Items[99].EventID != "evt_00889" {
+		t.Fatalf("after a replay: delivered total %d, oldest %s", p.Total, p.Items[99].EventID)
+	}
+	// It is delivered again: the oldest delivered one goes.
+	x.put(Summarise(record(999, StateSucceeded, at(2002))))
+	if p = x.search(Query{State: StateSucceeded, Limit: 1000}); p.Total != 100 || p.Items[0].EventID != "evt_00999" || p.Items[99].EventID != "evt_00891" {
+		t.Fatalf("delivered again: total %d, newest %s, oldest %s", p.Total, p.Items[0].EventID, p.Items[99].EventID)
+	}
+	// A retrying record that becomes delivered counts (the oldest
+	// delivered one goes); a removed one frees its place.
+	x.put(Summarise(record(2000, StateRetrying, at(3000))))
+	x.put(Summarise(record(2000, StateSucceeded, at(3001))))
+	x.remove(Summarise(record(998, StateSucceeded, at(998))).ID)
+	x.remove(Summarise(record(997, StateSucceeded, at(997))).ID)
+	if p = x.search(Query{State: StateSucceeded, Limit: 1000}); p.Total != 98 || p.Items[0].EventID != "evt_02000" || p.Items[97].EventID != "evt_00892" {
+		t.Fatalf("after removals: total %d newest %s", p.Total, p.Items[0].EventID)
+	}
+	if x.nDelivered != 98 {
+		t.Fatalf("count %d, listed 98", x.nDelivered)
+	}
+
+	// Churn: many records delivered then removed (expired) keep the
+	// queue bounded.
+	for i := range 50_000 {
+		s := Summarise(record(10_000+i, StateSucceeded, at(10_000+i)))
+		x.put(s)
+		x.remove(s.ID)
+	}
+	if n := len(x.delivered) - x.head; n > 2*x.nDelivered+1024 || cap(x.delivered) > 8*(2*x.nDelivered+1024) {
+		t.Fatalf("queue of delivered holds %d entries (cap %d) for %d kept", n, cap(x.delivered), x.nDelivered)
+	}
+	if p = x.search(Query{State: StateSucceeded, Limit: 1000}); p.Total != 98 {
+		t.Fatalf("after churn: total %d", p.Total)
+	}
+}
+
+// TestIndexWithoutCapKeepsEverything: the memory queue's index (no cap)
+// lists every record and never says capped.
+func TestIndexWithoutCapKeepsEverything(t *testing.T) {
+	x := newIndex()
+	t0 := time.Now()
+	for i := range 5000 {
+		x.put(Summarise(record(i, StateSucceeded, t0.Add(time.Duration(i)*time.Millisecond))))
+	}
+	if p := x.search(Query{}); p.Total != 5000 || p.Capped {
+		t.Fatalf("total %d capped %v", p.Total, p.Capped)
+	}
+}
+
+// TestJetStreamIndexHonoursDeliveredListed: the store's index (fed by
+// its bucket watch) keeps only DeliveredListed delivered records and
+// every dead one; the records it let go are still in the store.
+func TestJetStreamIndexHonoursDeliveredListed(t *testing.T) {
+	ctx := context.Background()
+	q, err := OpenJetStream(ctx, JetStreamConfig{Dir: t.TempDir(), AckWait: time.Second, DeliveredListed: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close(ctx)
+	if err := q.Declare(ctx, "p", []Consumer{{Name: "a"}, {Name: "b"}}); err != nil {
+		t.Fatal(err)
+	}
+	h := q.History().(Searcher)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 200 {
+		state := StateSucceeded
+		if i%10 == 0 {
+			state = StateDead
+		}
+		if err := q.History().Put(ctx, record(i, state, t0.Add(time.Duration(i)*time.Second))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p, err := h.Search(ctx, Query{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dead, _ := h.Search(ctx, Query{State: StateDead, Limit: 1000})
+		if p.Total == 70 && p.Capped && dead.Total == 20 && !dead.Capped && p.Items[0].EventID == "evt_00199" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("index: total %d capped %v, dead %d; want 50 delivered + 20 dead", p.Total, p.Capped, dead.Total)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	old := Summarise(record(1, StateSucceeded, t0)).ID
+	id, err := ParseDeliveryID(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := q.History().Get(ctx, id); err != nil || r.EventID != "evt_00001" {
+		t.Fatalf("a delivered record the index let go is no longer found by id: %v %v", r, err)
+	}
+}
+
+// BenchmarkIndexMemory: the live heap of an index after 1,000,000
+// delivered records (a bit under three hours at 100 events/s), with the
+// default cap on delivered summaries and without one, and the time of
+// the first list after them (which sorts what is kept).
+func BenchmarkIndexMemory(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		max  int
+	}{{"capped_100k", DefaultDeliveredListed}, {"uncapped", 0}} {
+		b.Run(c.name, func(b *testing.B) {
+			t0 := time.Now()
+			for b.Loop() {
+				runtime.GC()
+				var before runtime.MemStats
+				runtime.ReadMemStats(&before)
+				x := newIndex()
+				x.maxDelivered = c.max
+				for i := range 1_000_000 {
+					x.put(Summarise(record(i, StateSucceeded, t0.Add(time.Duration(i)*time.Millisecond))))
+				}
+				start := time.Now()
+				p := x.search(Query{Limit: 50})
+				b.ReportMetric(float64(time.Since(start).Microseconds())/1e3, "ms/first-list")
+				runtime.GC()
+				var after runtime.MemStats
+				runtime.ReadMemStats(&after)
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "MiB-live")
+				runtime.KeepAlive(x)
+				if len(p.Items) != 50 {
+					b.Fatal(len(p.Items))
+				}
+			}
+		})
+	}
 }

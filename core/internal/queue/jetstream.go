@@ -70,6 +70,10 @@ type JetStreamConfig struct {
 	// record's key in memory while it is kept. Needs NATS 2.11 or later
 	// (per-message TTL); an older server keeps them for Retention.
 	DeliveredRetention time.Duration
+	// DeliveredListed is how many records of delivered events the index
+	// behind lists (console, Search) keeps, the newest; 0 means
+	// DefaultDeliveredListed. Records in every other state are all kept.
+	DeliveredListed int
 	// MaxBytes bounds the events stream; when full, publishing fails and
 	// senders get 503 (nothing stored is dropped to make room). 0: none.
 	MaxBytes int64

@@ -24,8 +24,8 @@ const (
 	DefaultRetention   = 7 * 24 * time.Hour
 	DefaultAckWait     = 30 * time.Second
 	// DefaultDeliveredRetention keeps the records of delivered events a
-	// day: the store holds every record's key in memory, so at a steady
-	// rate memory grows with rate × how long records are kept.
+	// day (a first-attempt success's on disk; the others' keys are in
+	// the store's memory while kept).
 	DefaultDeliveredRetention = 24 * time.Hour
 )
 

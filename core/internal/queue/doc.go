@@ -16,9 +16,13 @@
 // find their next delivery waiting (their lease renewed while they wait,
 // so a held worker does not make the server hand them out twice); one
 // handed back is given a stored redelivery time, so it goes out within a
-// second after a restart (not after ack_wait). Records of delivered events
-// expire after DeliveredRetention (a per-message TTL), the others after
-// Retention. Sync "always" with group commit on Linux (syncfs.go) lets the
+// second after a restart (not after ack_wait). The records of deliveries
+// that succeeded at their first attempt go to the delivered log
+// (donelog.go: many to a message, one subject per sink and range of
+// sequences, no key each) and every other record to the history bucket,
+// one key per delivery; records of delivered events expire after
+// DeliveredRetention (the log's age limit, a per-message TTL in the
+// bucket), the others after Retention. Sync "always" with group commit on Linux (syncfs.go) lets the
 // embedded server write without fsync and makes each caller wait for one
 // sync of the store's filesystem that began after its write; elsewhere
 // JetStream atomic batches group the writes (batch.go), where a saturated

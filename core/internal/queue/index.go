@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -262,12 +264,31 @@ func (x *index) search(q Query) Page {
 	return p
 }
 
-// jsIndex keeps an index of the history bucket current through a watch.
+// jsIndex keeps an index of the history bucket and the delivered log
+// current through a watch of each.
 type jsIndex struct {
 	once  sync.Once
 	ready chan struct{}
+	mu    sync.Mutex
+	left  int // watches that have not read what was stored yet
 	err   error
 	x     *index
+}
+
+// readOne marks one watch as having read what was stored (or failed).
+func (ix *jsIndex) readOne(err error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.left == 0 {
+		return
+	}
+	if err != nil && ix.err == nil {
+		ix.err = err
+	}
+	if ix.left--; ix.left == 0 || err != nil {
+		ix.left = 0
+		close(ix.ready)
+	}
 }
 
 // Search answers from the index, starting the bucket watch on first use
@@ -296,24 +317,26 @@ func (h *jsHistory) index() *jsIndex {
 			x.keepDelivered = h.cfg.DeliveredRetention
 		}
 		x.maxDelivered = cmp.Or(h.cfg.DeliveredListed, DefaultDeliveredListed)
-		h.idx = &jsIndex{ready: make(chan struct{}), x: x}
+		h.idx = &jsIndex{ready: make(chan struct{}), left: 2, x: x}
 	}
 	ix := h.idx
 	h.idxMu.Unlock()
-	ix.once.Do(func() { go h.watch(ix) })
+	ix.once.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		h.idxMu.Lock()
+		h.idxStop = cancel
+		h.idxMu.Unlock()
+		go h.watch(ctx, ix)
+		go h.watchLog(ctx, ix)
+	})
 	return ix
 }
 
 // watch follows the bucket: first every stored record, then each change.
-func (h *jsHistory) watch(ix *jsIndex) {
-	ctx, cancel := context.WithCancel(context.Background())
-	h.idxMu.Lock()
-	h.idxStop = cancel
-	h.idxMu.Unlock()
+func (h *jsHistory) watch(ctx context.Context, ix *jsIndex) {
 	w, err := h.kv.WatchAll(ctx)
 	if err != nil {
-		ix.err = err
-		close(ix.ready)
+		ix.readOne(err)
 		return
 	}
 	defer w.Stop()
@@ -322,7 +345,7 @@ func (h *jsHistory) watch(ix *jsIndex) {
 		if e == nil { // the stored records have all been read
 			if initial {
 				initial = false
-				close(ix.ready)
+				ix.readOne(nil)
 			}
 			continue
 		}
@@ -338,8 +361,85 @@ func (h *jsHistory) watch(ix *jsIndex) {
 		}
 	}
 	if initial {
-		ix.err = errors.New("queue: history watch ended before it had read the store")
-		close(ix.ready)
+		ix.readOne(errors.New("queue: history watch ended before it had read the store"))
+	}
+}
+
+// watchLog follows the delivered log: every stored record, then each
+// new one. A record the bucket also has (a replay) is the older and
+// loses there (put keeps the later update).
+func (h *jsHistory) watchLog(ctx context.Context, ix *jsIndex) {
+	q := (*JetStream)(h)
+	var once sync.Once
+	caughtUp := make(chan struct{})
+	read := func(err error) {
+		once.Do(func() {
+			close(caughtUp)
+			ix.readOne(err)
+		})
+	}
+	cons, err := q.js.OrderedConsumer(ctx, StreamDelivered, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		read(err)
+		return
+	}
+	msgs, err := cons.Messages()
+	if err != nil {
+		read(err)
+		return
+	}
+	defer msgs.Stop()
+	var done atomic.Uint64 // the last stream sequence put in the index
+	go func() {
+		// Caught up when nothing is pending and what was handed out is
+		// in the index, also when what was stored expired before it was
+		// read (no message then says so).
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		check := func() {
+			if info, err := cons.Info(ctx); err == nil && info.NumPending == 0 && done.Load() >= info.Delivered.Stream {
+				read(nil)
+			}
+		}
+		check()
+		for {
+			select {
+			case <-ctx.Done():
+				msgs.Stop()
+				read(ctx.Err())
+				return
+			case <-caughtUp:
+				t.Stop()
+				<-ctx.Done()
+				msgs.Stop()
+				return
+			case <-t.C:
+			}
+			check()
+		}
+	}()
+	for {
+		m, err := msgs.Next()
+		if err != nil {
+			read(fmt.Errorf("queue: delivered log watch ended before it had read the store: %w", err))
+			return
+		}
+		meta, err := m.Metadata()
+		if err != nil {
+			continue
+		}
+		var recs []*Record
+		if json.Unmarshal(m.Data(), &recs) == nil {
+			for _, r := range recs {
+				sum := Summarise(r)
+				sum.stored = meta.Timestamp
+				ix.x.put(sum)
+			}
+		}
+		done.Store(meta.Sequence.Stream)
+		if meta.NumPending == 0 {
+			read(nil)
+		}
 	}
 }
 

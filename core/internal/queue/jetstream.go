@@ -66,9 +66,10 @@ type JetStreamConfig struct {
 	// Retention keeps events (for replay) and delivery records this long.
 	Retention time.Duration
 	// DeliveredRetention keeps the records of delivered events this long
-	// (at most Retention; 0 means Retention): the store holds each
-	// record's key in memory while it is kept. Needs NATS 2.11 or later
-	// (per-message TTL); an older server keeps them for Retention.
+	// (at most Retention; 0 means Retention): the delivered log's age
+	// limit, and the expiry of the bucket's delivered records (whose
+	// keys the store holds in memory). The expiry needs NATS 2.11 or
+	// later (per-message TTL); an older server keeps those for Retention.
 	DeliveredRetention time.Duration
 	// DeliveredListed is how many records of delivered events the index
 	// behind lists (console, Search) keeps, the newest; 0 means
@@ -131,6 +132,9 @@ type JetStream struct {
 	// delivery is acked, so concurrent records share one fsync. nil: one
 	// KV put per record.
 	histBatch *batcher
+	// done writes the records of first-attempt successes to the
+	// delivered log (donelog.go).
+	done *doneLog
 	// fsync group-commits with sync "always" on Linux (syncfs.go): every
 	// write is made, then waits for one sync of the store's filesystem.
 	// nil: the server fsyncs each write itself (and batch groups them).
@@ -165,7 +169,7 @@ type JetStream struct {
 var _ Queue = (*JetStream)(nil)
 
 // OpenJetStream starts (or connects to) NATS and makes ready the streams
-// and the history bucket.
+// (events, dead letters, the delivered log) and the history bucket.
 func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error) {
 	if cfg.DedupWindow <= 0 {
 		cfg.DedupWindow = DefaultDedupWindow
@@ -299,6 +303,7 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 			q.histBatch = newBatcher(q)
 		}
 	}
+	q.done = newDoneLog(q)
 	if q.ns != nil {
 		q.checkStore()
 		q.startWatch()
@@ -351,6 +356,15 @@ func (q *JetStream) setup(ctx context.Context) error {
 		MaxAge:      q.cfg.Retention,
 	}); err != nil {
 		return fmt.Errorf("queue: stream %s: %w", StreamDead, err)
+	}
+	if _, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        StreamDelivered,
+		Description: "hookferry: records of deliveries that succeeded at their first attempt, many to a message",
+		Subjects:    []string{subjDelivered + ">"},
+		Storage:     jetstream.FileStorage,
+		MaxAge:      q.cfg.DeliveredRetention,
+	}); err != nil {
+		return fmt.Errorf("queue: stream %s: %w", StreamDelivered, err)
 	}
 	if err := q.openBucket(ctx); err != nil {
 		return err
@@ -914,10 +928,20 @@ func (q *JetStream) History() History { return (*jsHistory)(q) }
 
 type jsHistory JetStream
 
+// Get returns a delivery's record: from the bucket, else from the
+// delivered log (a first-attempt success; only a replay writes a bucket
+// record after one).
 func (h *jsHistory) Get(ctx context.Context, id DeliveryID) (*Record, error) {
 	e, err := h.kv.Get(ctx, id.String())
 	if err != nil {
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			r, derr := (*JetStream)(h).getDone(ctx, id)
+			if derr != nil {
+				return nil, derr
+			}
+			if r != nil {
+				return r, nil
+			}
 			if h.recordTTL != "" {
 				return nil, fmt.Errorf("%w: %s (no record: never attempted, or expired; records of delivered events are kept %s, others %s)", ErrNotFound, id, h.cfg.DeliveredRetention, h.cfg.Retention)
 			}
@@ -940,6 +964,15 @@ func (h *jsHistory) Put(ctx context.Context, r *Record) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
+	}
+	if firstSuccess(r) {
+		if id, perr := ParseDeliveryID(r.ID); perr == nil {
+			if err := h.done.put(ctx, id, b); err != nil {
+				return err
+			}
+			// The record must survive power loss before the delivery's ack.
+			return (*JetStream)(h).durable(ctx)
+		}
 	}
 	// The same write as kv.Put (a publish to the key's subject), with an
 	// expiry for a delivered event's record.
@@ -978,7 +1011,9 @@ func (h *jsHistory) List(ctx context.Context, f Filter) ([]*Record, error) {
 		return nil, err
 	}
 	var out []*Record
+	inBucket := map[string]bool{}
 	for k := range keys.Keys() {
+		inBucket[k] = true
 		id, err := ParseDeliveryID(k)
 		if err != nil {
 			continue
@@ -989,6 +1024,32 @@ func (h *jsHistory) List(ctx context.Context, f Filter) ([]*Record, error) {
 		}
 		if f.Match(r) {
 			out = append(out, r)
+		}
+	}
+	if f.State == "" || f.State == StateSucceeded {
+		// First-attempt successes, from the delivered log; the bucket's
+		// record of the same delivery (a replay) is the newer.
+		var since time.Time
+		if !f.Since.IsZero() {
+			since = f.Since.Add(-time.Minute) // a record is logged just after its update
+		}
+		latest := map[string]*Record{}
+		var order []string
+		err := (*JetStream)(h).readDone(ctx, doneFilter(f), since, func(r *Record, _ time.Time) bool {
+			if inBucket[r.ID] || !f.Match(r) {
+				return true
+			}
+			if _, ok := latest[r.ID]; !ok {
+				order = append(order, r.ID)
+			}
+			latest[r.ID] = r
+			return true
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range order {
+			out = append(out, latest[id])
 		}
 	}
 	return limitSorted(out, f.Limit), nil
@@ -1007,6 +1068,9 @@ func (q *JetStream) Close(context.Context) error {
 	}
 	if q.histBatch != nil {
 		q.histBatch.close()
+	}
+	if q.done != nil {
+		q.done.close()
 	}
 	if q.fsync != nil {
 		q.fsync.close()

@@ -18,8 +18,9 @@ import (
 // the ack before it is on disk; so deliveries are acked with a plain Ack
 // (no round trip), and a lost ack is caught here like a forgotten one.
 //
-// The delivery's record is: it is written to the history bucket (a
-// JetStream write, on disk before it is confirmed) before the ack. So a
+// The delivery's record is: it is written to the history bucket or the
+// delivered log (a JetStream write, on disk before it is confirmed)
+// before the ack. So a
 // delivery that may have been settled by an earlier process, or by an
 // earlier attempt, is looked up first, and one whose record says
 // succeeded (or dead) is settled again without being handed out.
@@ -47,21 +48,37 @@ const SettledWindow = 10 * time.Second
 const settledReadTimeout = 30 * time.Second
 
 // loadSettled reads the history records written in the last
-// SettledWindow (up to the bucket's last record at open) into
-// q.recentSettled: delivery id -> state, for succeeded and dead only.
+// SettledWindow (up to the bucket's last record at open, and the
+// delivered log's) into q.recentSettled: delivery id -> state, for
+// succeeded and dead only.
 func (q *JetStream) loadSettled(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, settledReadTimeout)
+	defer cancel()
+	set := map[string]string{}
+	// First-attempt successes, from the delivered log's tail; a bucket
+	// record of the same delivery (read next) is the newer.
+	ds, err := q.js.Stream(ctx, StreamDelivered)
+	if err != nil {
+		return err
+	}
+	if di := ds.CachedInfo().State; di.Msgs > 0 {
+		err := q.readDone(ctx, subjDelivered+">", di.LastTime.Add(-SettledWindow), func(r *Record, _ time.Time) bool {
+			set[r.ID] = StateSucceeded
+			return true
+		})
+		if err != nil {
+			return err
+		}
+	}
 	st, err := q.js.Stream(ctx, "KV_"+BucketDeliveries)
 	if err != nil {
 		return err
 	}
 	info := st.CachedInfo().State
-	set := map[string]string{}
 	if info.Msgs == 0 || info.LastSeq == 0 {
 		q.recentSettled = set
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, settledReadTimeout)
-	defer cancel()
 	from := info.LastTime.Add(-SettledWindow)
 	cons, err := q.js.OrderedConsumer(ctx, "KV_"+BucketDeliveries, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &from,

@@ -91,9 +91,14 @@ func TestAlwaysAcksOnlyWhatASyncSawInTheFiles(t *testing.T) {
 					t.Errorf("event %d acknowledged before a sync saw it in the store's files", i)
 				}
 				// The delivery record of the attempt, in the history bucket's
-				// files (its event id carries the marker).
+				// files, or for every other one (a first-attempt success)
+				// the delivered log's (its event id carries the marker).
 				rm := fmt.Sprintf("hf-mark-%d-", n+i)
 				rec := &Record{ID: fmt.Sprintf("p.s.%d", i+1), Pipeline: "p", Sink: "s", Seq: uint64(i + 1), State: StateRetrying, EventID: rm}
+				if i%2 == 0 {
+					rec.AddAttempt(Attempt{At: time.Now(), Status: 200, Outcome: StateSucceeded})
+					rec.State = StateSucceeded
+				}
 				if err := q.History().Put(ctx, rec); err != nil {
 					t.Error(err)
 					return
@@ -110,6 +115,9 @@ func TestAlwaysAcksOnlyWhatASyncSawInTheFiles(t *testing.T) {
 		t.Fatalf("%d writes, %d syncs, %d scans: want %d writes sharing fewer syncs, one scan each", waited, syncs, scanned, 2*n)
 	}
 	t.Logf("%d writes shared %d syncs", waited, syncs)
+	if st, err := q.js.Stream(ctx, StreamDelivered); err != nil || st.CachedInfo().State.Msgs == 0 {
+		t.Fatalf("no first-attempt success went to the delivered log (%v)", err)
+	}
 }
 
 // TestSyncerReleasesOnlyAfterALaterSync: a waiter is released by a sync

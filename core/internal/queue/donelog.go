@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"sync"
 	"time"
@@ -189,6 +190,39 @@ func (l *doneLog) publish(subj string, reqs []*doneReq, size int) error {
 	return err
 }
 
+// readOrdered hands fn every message of stream that cfg selects, in
+// order, fetched up to batch at a time, until fn says stop or nothing
+// more is stored.
+func (q *JetStream) readOrdered(ctx context.Context, stream string, batch int, cfg jetstream.OrderedConsumerConfig, fn func(m jetstream.Msg, meta *jetstream.MsgMetadata) (more bool)) error {
+	cons, err := q.js.OrderedConsumer(ctx, stream, cfg)
+	if err != nil {
+		return err
+	}
+	for {
+		msgs, err := cons.FetchNoWait(batch)
+		if err != nil {
+			return err
+		}
+		n := 0
+		for m := range msgs.Messages() {
+			n++
+			meta, err := m.Metadata()
+			if err != nil {
+				return err
+			}
+			if !fn(m, meta) {
+				return nil
+			}
+		}
+		if err := msgs.Error(); err != nil {
+			return err
+		}
+		if n == 0 {
+			return ctx.Err()
+		}
+	}
+}
+
 // readDone calls fn with every record in the delivered log's messages on
 // subject filter (a wildcard allowed), from start on (zero: all), with
 // when the log stored it; fn returning false stops the read.
@@ -197,48 +231,34 @@ func (q *JetStream) readDone(ctx context.Context, filter string, start time.Time
 	if !start.IsZero() {
 		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &start
 	}
-	cons, err := q.js.OrderedConsumer(ctx, StreamDelivered, cfg)
-	if err != nil {
-		return err
-	}
-	for {
-		batch, err := cons.FetchNoWait(256)
-		if err != nil {
-			return err
+	// Up to 256 KiB a message: a few at a time.
+	return q.readOrdered(ctx, StreamDelivered, 64, cfg, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+		var recs []*Record
+		if err := json.Unmarshal(m.Data(), &recs); err != nil {
+			q.log.Warn("queue: a message of the delivered log cannot be read; skipped", "seq", meta.Sequence.Stream, "error", err)
+			return true
 		}
-		n := 0
-		for m := range batch.Messages() {
-			n++
-			meta, err := m.Metadata()
-			if err != nil {
-				return err
-			}
-			var recs []*Record
-			if err := json.Unmarshal(m.Data(), &recs); err != nil {
-				q.log.Warn("queue: a message of the delivered log cannot be read; skipped", "seq", meta.Sequence.Stream, "error", err)
-				continue
-			}
-			for _, r := range recs {
-				if !fn(r, meta.Timestamp) {
-					return nil
-				}
+		for _, r := range recs {
+			if !fn(r, meta.Timestamp) {
+				return false
 			}
 		}
-		if err := batch.Error(); err != nil {
-			return err
-		}
-		if n == 0 {
-			return nil
-		}
-	}
+		return true
+	})
 }
 
 // getDone finds a delivery's record in the delivered log (the last one
 // written, if it was written twice).
 func (q *JetStream) getDone(ctx context.Context, id DeliveryID) (*Record, error) {
+	subj := doneSubject(id)
+	// Most misses (a delivery handed back before any attempt) are in a
+	// range nothing was logged for yet: one lookup says so.
+	if _, err := q.delivered.GetLastMsgForSubject(ctx, subj); errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, nil
+	}
 	want := id.String()
 	var found *Record
-	err := q.readDone(ctx, doneSubject(id), time.Time{}, func(r *Record, _ time.Time) bool {
+	err := q.readDone(ctx, subj, time.Time{}, func(r *Record, _ time.Time) bool {
 		if r.ID == want {
 			found = r
 		}

@@ -134,7 +134,8 @@ type JetStream struct {
 	histBatch *batcher
 	// done writes the records of first-attempt successes to the
 	// delivered log (donelog.go).
-	done *doneLog
+	done      *doneLog
+	delivered jetstream.Stream // the delivered log's stream
 	// fsync group-commits with sync "always" on Linux (syncfs.go): every
 	// write is made, then waits for one sync of the store's filesystem.
 	// nil: the server fsyncs each write itself (and batch groups them).
@@ -357,7 +358,7 @@ func (q *JetStream) setup(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("queue: stream %s: %w", StreamDead, err)
 	}
-	if _, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	if q.delivered, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        StreamDelivered,
 		Description: "hookferry: records of deliveries that succeeded at their first attempt, many to a message",
 		Subjects:    []string{subjDelivered + ">"},

@@ -80,53 +80,29 @@ func (q *JetStream) loadSettled(ctx context.Context) error {
 		return nil
 	}
 	from := info.LastTime.Add(-SettledWindow)
-	cons, err := q.js.OrderedConsumer(ctx, "KV_"+BucketDeliveries, jetstream.OrderedConsumerConfig{
+	prefix := "$KV." + BucketDeliveries + "."
+	err = q.readOrdered(ctx, "KV_"+BucketDeliveries, 1024, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &from,
+	}, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+		key := strings.TrimPrefix(m.Subject(), prefix)
+		var r struct {
+			State string `json:"state"`
+		}
+		if op := m.Headers().Get("KV-Operation"); op != "" || json.Unmarshal(m.Data(), &r) != nil ||
+			r.State != StateSucceeded && r.State != StateDead {
+			delete(set, key) // deleted, purged, or not settled (a later retry)
+		} else {
+			set[key] = r.State
+		}
+		// Up to the last record at open; if that one expired meanwhile,
+		// what was read is all there is.
+		return meta.Sequence.Stream < info.LastSeq
 	})
 	if err != nil {
 		return err
 	}
-	prefix := "$KV." + BucketDeliveries + "."
-	for {
-		batch, err := cons.FetchNoWait(1024)
-		if err != nil {
-			return err
-		}
-		n := 0
-		for m := range batch.Messages() {
-			n++
-			meta, err := m.Metadata()
-			if err != nil {
-				return err
-			}
-			key := strings.TrimPrefix(m.Subject(), prefix)
-			var r struct {
-				State string `json:"state"`
-			}
-			if op := m.Headers().Get("KV-Operation"); op != "" || json.Unmarshal(m.Data(), &r) != nil ||
-				r.State != StateSucceeded && r.State != StateDead {
-				delete(set, key) // deleted, purged, or not settled (a later retry)
-			} else {
-				set[key] = r.State
-			}
-			if meta.Sequence.Stream >= info.LastSeq {
-				q.recentSettled = set
-				return nil
-			}
-		}
-		if err := batch.Error(); err != nil {
-			return err
-		}
-		if n == 0 {
-			// Nothing more to read, yet the last record was not seen
-			// (expired meanwhile): what was read is all there is.
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			q.recentSettled = set
-			return nil
-		}
-	}
+	q.recentSettled = set
+	return nil
 }
 
 // settledBefore reports (and settles again) a delivery whose record says

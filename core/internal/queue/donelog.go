@@ -39,6 +39,9 @@ const (
 	// doneMax and doneMaxBytes bound one message of the log.
 	doneMax      = 512
 	doneMaxBytes = 256 << 10
+	// doneWriters is how many writes of the log may be out at once: a
+	// record waits for a free writer, not for the write before it.
+	doneWriters = 4
 	// doneWriteTimeout bounds one write of the log.
 	doneWriteTimeout = 30 * time.Second
 )
@@ -62,7 +65,7 @@ type doneLog struct {
 	closed  bool
 	wake    chan struct{}
 	stop    chan struct{}
-	stopped chan struct{}
+	writers sync.WaitGroup
 	once    sync.Once
 }
 
@@ -73,8 +76,10 @@ type doneReq struct {
 }
 
 func newDoneLog(q *JetStream) *doneLog {
-	l := &doneLog{q: q, wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
-	go l.run()
+	l := &doneLog{q: q, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	for range doneWriters {
+		l.writers.Go(l.run)
+	}
 	return l
 }
 
@@ -101,7 +106,6 @@ func (l *doneLog) put(ctx context.Context, id DeliveryID, rec []byte) error {
 }
 
 func (l *doneLog) run() {
-	defer close(l.stopped)
 	for {
 		select {
 		case <-l.wake:
@@ -109,8 +113,9 @@ func (l *doneLog) run() {
 			l.fail(ErrClosed)
 			return
 		}
-		// Whatever arrived while the last write was out goes in the next
+		// Whatever arrived while the writes were out goes in the next
 		// one: no waiting for company, so a quiet sink pays one write.
+		// Records arriving meanwhile wake another writer.
 		for {
 			l.mu.Lock()
 			batch := l.pending
@@ -139,7 +144,7 @@ func (l *doneLog) fail(err error) {
 // close stops the committer; records waiting get ErrClosed. Idempotent.
 func (l *doneLog) close() {
 	l.once.Do(func() { close(l.stop) })
-	<-l.stopped
+	l.writers.Wait()
 }
 
 // write stores a batch: one message per subject and bounded chunk.

@@ -59,14 +59,15 @@ func doneSubject(id DeliveryID) string {
 
 // doneLog writes records to the delivered log in groups.
 type doneLog struct {
-	q       *JetStream
-	mu      sync.Mutex
-	pending []*doneReq
-	closed  bool
-	wake    chan struct{}
-	stop    chan struct{}
-	writers sync.WaitGroup
-	once    sync.Once
+	q        *JetStream
+	maxBytes int // of one message: doneMaxBytes, less if the server takes less
+	mu       sync.Mutex
+	pending  []*doneReq
+	closed   bool
+	wake     chan struct{}
+	stop     chan struct{}
+	writers  sync.WaitGroup
+	once     sync.Once
 }
 
 type doneReq struct {
@@ -76,7 +77,10 @@ type doneReq struct {
 }
 
 func newDoneLog(q *JetStream) *doneLog {
-	l := &doneLog{q: q, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	l := &doneLog{q: q, maxBytes: doneMaxBytes, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	if limit := int(q.nc.MaxPayload()) - 4096; limit < l.maxBytes {
+		l.maxBytes = max(limit, 1024)
+	}
 	for range doneWriters {
 		l.writers.Go(l.run)
 	}
@@ -161,7 +165,7 @@ func (l *doneLog) write(batch []*doneReq) {
 		reqs := bySubj[subj]
 		for len(reqs) > 0 {
 			n, size := 0, 2
-			for n < len(reqs) && n < doneMax && (n == 0 || size+len(reqs[n].rec)+1 <= doneMaxBytes) {
+			for n < len(reqs) && n < doneMax && (n == 0 || size+len(reqs[n].rec)+1 <= l.maxBytes) {
 				size += len(reqs[n].rec) + 1
 				n++
 			}
@@ -195,13 +199,32 @@ func (l *doneLog) publish(subj string, reqs []*doneReq, size int) error {
 	return err
 }
 
-// readOrdered hands fn every message of stream that cfg selects, in
-// order, fetched up to batch at a time, until fn says stop or nothing
-// more is stored.
-func (q *JetStream) readOrdered(ctx context.Context, stream string, batch int, cfg jetstream.OrderedConsumerConfig, fn func(m jetstream.Msg, meta *jetstream.MsgMetadata) (more bool)) error {
-	cons, err := q.js.OrderedConsumer(ctx, stream, cfg)
+// readOrdered hands fn every message of stream on filter (a subject,
+// wildcards allowed) from start on (zero: all), in order, up to the
+// stream's sequence last (0: whatever is stored when it starts),
+// fetched up to batch at a time, until fn says stop. It reads through
+// one ephemeral consumer of its own, deleted at the end (an ordered
+// consumer makes a new one on the server for every fetch and leaves the
+// last for minutes).
+func (q *JetStream) readOrdered(ctx context.Context, stream string, batch int, filter string, start time.Time, last uint64, fn func(m jetstream.Msg, meta *jetstream.MsgMetadata) (more bool)) error {
+	cfg := jetstream.ConsumerConfig{
+		FilterSubject: filter, AckPolicy: jetstream.AckNonePolicy,
+		InactiveThreshold: time.Minute, MemoryStorage: true,
+	}
+	if !start.IsZero() {
+		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &start
+	}
+	cons, err := q.js.CreateConsumer(ctx, stream, cfg)
 	if err != nil {
 		return err
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = q.js.DeleteConsumer(dctx, stream, cons.CachedInfo().Name)
+	}()
+	if cons.CachedInfo().NumPending == 0 {
+		return nil
 	}
 	for {
 		msgs, err := cons.FetchNoWait(batch)
@@ -215,7 +238,7 @@ func (q *JetStream) readOrdered(ctx context.Context, stream string, batch int, c
 			if err != nil {
 				return err
 			}
-			if !fn(m, meta) {
+			if !fn(m, meta) || meta.NumPending == 0 || last > 0 && meta.Sequence.Stream >= last {
 				return nil
 			}
 		}
@@ -223,21 +246,19 @@ func (q *JetStream) readOrdered(ctx context.Context, stream string, batch int, c
 			return err
 		}
 		if n == 0 {
+			// What was pending expired meanwhile.
 			return ctx.Err()
 		}
 	}
 }
 
 // readDone calls fn with every record in the delivered log's messages on
-// subject filter (a wildcard allowed), from start on (zero: all), with
-// when the log stored it; fn returning false stops the read.
-func (q *JetStream) readDone(ctx context.Context, filter string, start time.Time, fn func(r *Record, stored time.Time) bool) error {
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}}
-	if !start.IsZero() {
-		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &start
-	}
+// subject filter (a wildcard allowed), from start on (zero: all), up to
+// the log's sequence last (0: what is stored), with when the log stored
+// it; fn returning false stops the read.
+func (q *JetStream) readDone(ctx context.Context, filter string, start time.Time, last uint64, fn func(r *Record, stored time.Time) bool) error {
 	// Up to 256 KiB a message: a few at a time.
-	return q.readOrdered(ctx, StreamDelivered, 64, cfg, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+	return q.readOrdered(ctx, StreamDelivered, 64, filter, start, last, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
 		var recs []*Record
 		if err := json.Unmarshal(m.Data(), &recs); err != nil {
 			q.log.Warn("queue: a message of the delivered log cannot be read; skipped", "seq", meta.Sequence.Stream, "error", err)
@@ -253,22 +274,21 @@ func (q *JetStream) readDone(ctx context.Context, filter string, start time.Time
 }
 
 // getDone finds a delivery's record in the delivered log (the last one
-// written, if it was written twice).
+// written, if it was written twice); nil when it has none, or when the
+// log's stream is gone (an external server's, deleted by hand: records
+// are then written to the bucket, see Put).
 func (q *JetStream) getDone(ctx context.Context, id DeliveryID) (*Record, error) {
-	subj := doneSubject(id)
-	// Most misses (a delivery handed back before any attempt) are in a
-	// range nothing was logged for yet: one lookup says so.
-	if _, err := q.delivered.GetLastMsgForSubject(ctx, subj); errors.Is(err, jetstream.ErrMsgNotFound) {
-		return nil, nil
-	}
 	want := id.String()
 	var found *Record
-	err := q.readDone(ctx, subj, time.Time{}, func(r *Record, _ time.Time) bool {
+	err := q.readDone(ctx, doneSubject(id), time.Time{}, 0, func(r *Record, _ time.Time) bool {
 		if r.ID == want {
 			found = r
 		}
 		return true
 	})
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}

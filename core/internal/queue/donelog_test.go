@@ -85,6 +85,17 @@ func TestFirstAttemptSuccessesGoToTheDeliveredLog(t *testing.T) {
 	if _, err := q.History().Get(ctx, DeliveryID{Pipeline: "p", Sink: "a", Seq: 99999}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("an unknown delivery: %v, want ErrNotFound", err)
 	}
+	// Misses in a range the log holds records for (sink a has the odd
+	// sequences): each reads the subject through one consumer of its
+	// own and leaves none behind on the server.
+	for seq := uint64(2); seq <= 40; seq += 2 {
+		if _, err := q.History().Get(ctx, DeliveryID{Pipeline: "p", Sink: "a", Seq: seq}); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("a miss in a logged range: %v, want ErrNotFound", err)
+		}
+	}
+	if info, err := logInfo.Info(ctx); err != nil || info.State.Consumers != 0 {
+		t.Fatalf("%d consumers left on the delivered log after the lookups (%v)", info.State.Consumers, err)
+	}
 
 	// A replay of a delivered event: its record goes to the bucket.
 	replayed := DeliveryID{Pipeline: "p", Sink: "b", Seq: 2}
@@ -245,5 +256,36 @@ func TestLoggedSuccessesExpireAfterDeliveredRetention(t *testing.T) {
 	}
 	if c := s.CachedInfo().Config; c.MaxAge != time.Second || c.Retention != jetstream.LimitsPolicy {
 		t.Fatalf("log stream: max age %s, retention %v", c.MaxAge, c.Retention)
+	}
+}
+
+// TestRefusedLogWriteGoesToTheBucket: when the delivered log cannot take
+// a record (its stream deleted on a shared server, say), the record is
+// written to the history bucket instead, so it is not lost and a
+// redelivery of its delivery is still recognised as delivered.
+func TestRefusedLogWriteGoesToTheBucket(t *testing.T) {
+	ctx := context.Background()
+	q, err := OpenJetStream(ctx, JetStreamConfig{Dir: t.TempDir(), AckWait: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close(ctx)
+	if err := q.js.DeleteStream(ctx, StreamDelivered); err != nil {
+		t.Fatal(err)
+	}
+	for seq := uint64(1); seq <= 3; seq++ {
+		id := DeliveryID{Pipeline: "p", Sink: "s", Seq: seq}
+		if err := q.History().Put(ctx, firstTry(id, time.Now())); err != nil {
+			t.Fatalf("Put with the log gone: %v", err)
+		}
+		if _, err := q.kv.Get(ctx, id.String()); err != nil {
+			t.Fatalf("record %s is not in the bucket either: %v", id, err)
+		}
+		if r, err := q.History().Get(ctx, id); err != nil || r.State != StateSucceeded {
+			t.Fatalf("Get %s: %+v %v", id, r, err)
+		}
+	}
+	if all, err := q.History().List(ctx, Filter{}); err != nil || len(all) != 3 {
+		t.Fatalf("List with the log gone: %d records, %v", len(all), err)
 	}
 }

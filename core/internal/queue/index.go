@@ -2,6 +2,7 @@ package queue
 
 import (
 	"cmp"
+	"container/heap"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,8 +35,6 @@ type Summary struct {
 	// stored is when the store took the record (its expiry counts from
 	// it); zero for an index the store does not expire.
 	stored time.Time
-	// listed says the summary is in the index's queue of delivered ones.
-	listed bool
 }
 
 // Summarise makes a record's list entry.
@@ -105,13 +104,15 @@ type index struct {
 	byID   map[string]*Summary
 	sorted []*Summary // by Updated descending, then ID; rebuilt when dirty
 	dirty  bool
-	// delivered queues the summaries that became delivered, oldest
-	// first (from head); entries whose summary has since left the index
-	// or changed state are skipped when they come up, and dropped when
-	// they outnumber the live ones. nDelivered counts the delivered
+	// delivered is a min-heap of the delivered summaries by Updated,
+	// so the cap lets the least recently updated go whatever order they
+	// arrived in (the bucket's watch and the log's read at different
+	// speeds). An entry is stale once its summary left the index,
+	// changed state or was updated again (a newer entry was pushed):
+	// stale ones are skipped when they come up, and dropped when they
+	// outnumber the live ones. nDelivered counts the delivered
 	// summaries in byID; dropped says some were let go.
-	delivered    []*Summary
-	head         int
+	delivered    deliveredHeap
 	nDelivered   int
 	maxDelivered int // 0: no limit
 	dropped      bool
@@ -125,19 +126,49 @@ type index struct {
 
 func newIndex() *index { return &index{byID: map[string]*Summary{}, now: time.Now} }
 
-// setState keeps the count and queue of delivered summaries right when s
-// (in byID) goes from state was to its current state. Lock held.
-func (x *index) setState(s *Summary, was string) {
+// heapEntry is a delivered summary as of one update.
+type heapEntry struct {
+	s       *Summary
+	updated time.Time
+}
+
+// live says the entry is still the summary's current delivered state.
+func (e heapEntry) live(byID map[string]*Summary) bool {
+	return byID[e.s.ID] == e.s && e.s.State == StateSucceeded && e.s.Updated.Equal(e.updated)
+}
+
+type deliveredHeap []heapEntry
+
+func (h deliveredHeap) Len() int { return len(h) }
+func (h deliveredHeap) Less(i, j int) bool {
+	if c := h[i].updated.Compare(h[j].updated); c != 0 {
+		return c < 0
+	}
+	return h[i].s.ID < h[j].s.ID
+}
+func (h deliveredHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *deliveredHeap) Push(v any)   { *h = append(*h, v.(heapEntry)) }
+func (h *deliveredHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = heapEntry{}
+	*h = old[:len(old)-1]
+	return e
+}
+
+// setState keeps the count and heap of delivered summaries right when s
+// (in byID) goes from state was (updated then) to its current state.
+// Lock held.
+func (x *index) setState(s *Summary, was string, wasUpdated time.Time) {
 	is := s.State == StateSucceeded
 	switch {
 	case is && was != StateSucceeded:
 		x.nDelivered++
-		if !s.listed {
-			s.listed = true
-			x.delivered = append(x.delivered, s)
-		}
 	case !is && was == StateSucceeded:
 		x.nDelivered--
+	}
+	if is && (was != StateSucceeded || !s.Updated.Equal(wasUpdated)) {
+		heap.Push(&x.delivered, heapEntry{s: s, updated: s.Updated})
 	}
 }
 
@@ -150,31 +181,27 @@ func (x *index) drop(s *Summary) {
 	x.dirty = true
 }
 
-// trim lets the oldest delivered summaries go while there are more than
-// maxDelivered, and compacts the queue when most of it is stale. Lock
-// held.
+// trim lets the least recently updated delivered summaries go while
+// there are more than maxDelivered, and rebuilds the heap when most of
+// it is stale. Lock held.
 func (x *index) trim() {
-	for x.maxDelivered > 0 && x.nDelivered > x.maxDelivered && x.head < len(x.delivered) {
-		s := x.delivered[x.head]
-		x.delivered[x.head] = nil
-		x.head++
-		s.listed = false
-		if x.byID[s.ID] == s && s.State == StateSucceeded {
-			x.drop(s)
+	for x.maxDelivered > 0 && x.nDelivered > x.maxDelivered && x.delivered.Len() > 0 {
+		e := heap.Pop(&x.delivered).(heapEntry)
+		if e.live(x.byID) {
+			x.drop(e.s)
 			x.dropped = true
 		}
 	}
-	if live := len(x.delivered) - x.head; x.head > 1024 && x.head > live || live > 2*x.nDelivered+1024 {
+	if n := x.delivered.Len(); n > 2*x.nDelivered+1024 {
 		kept := x.delivered[:0]
-		for _, s := range x.delivered[x.head:] {
-			if x.byID[s.ID] == s && s.State == StateSucceeded {
-				kept = append(kept, s)
-			} else {
-				s.listed = false
+		for _, e := range x.delivered {
+			if e.live(x.byID) {
+				kept = append(kept, e)
 			}
 		}
-		clear(x.delivered[len(kept):])
-		x.delivered, x.head = kept, 0
+		clear(x.delivered[len(kept):n])
+		x.delivered = kept
+		heap.Init(&x.delivered)
 	}
 }
 
@@ -207,14 +234,12 @@ func (x *index) put(s Summary) {
 		if old.Updated.After(s.Updated) {
 			return // an older write arriving late
 		}
-		was, listed := old.State, old.listed
+		was, wasUpdated := old.State, old.Updated
 		*old = s
-		old.listed = listed
-		x.setState(old, was)
+		x.setState(old, was, wasUpdated)
 	} else {
-		s.listed = false
 		x.byID[s.ID] = &s
-		x.setState(&s, "")
+		x.setState(&s, "", time.Time{})
 	}
 	x.dirty = true
 	x.trim()
@@ -311,9 +336,11 @@ func (h *jsHistory) index() *jsIndex {
 	if h.idx == nil {
 		x := newIndex()
 		x.keep = h.cfg.Retention
-		if h.recordTTL != "" {
-			// Only when the store expires them (not on a server without
-			// per-message TTL).
+		if h.cfg.DeliveredRetention < h.cfg.Retention {
+			// The delivered log expires its records by age on any
+			// server; the bucket's delivered ones only with per-message
+			// TTL (2.11 or later), so on an older server those leave the
+			// list before the store.
 			x.keepDelivered = h.cfg.DeliveredRetention
 		}
 		x.maxDelivered = cmp.Or(h.cfg.DeliveredListed, DefaultDeliveredListed)

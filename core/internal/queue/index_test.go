@@ -140,11 +140,11 @@ func BenchmarkHistoryPage(b *testing.B) {
 }
 
 // TestIndexKeepsTheNewestDeliveredAndEveryOther: with a cap on delivered
-// summaries the index lets the oldest delivered ones go, never one in
-// another state; lists that could show delivered records say they are
-// capped; a record that leaves the delivered state (a replay) stops
-// counting, one that reaches it counts; and the queue behind the cap
-// stays proportional to what is kept while records come and go.
+// summaries the index lets the least recently updated delivered ones go,
+// never one in another state; lists that could show delivered records say
+// they are capped; a record that leaves the delivered state (a replay)
+// stops counting, one that reaches it counts; and the heap behind the
+// cap stays proportional to what is kept while records come and go.
 func TestIndexKeepsTheNewestDeliveredAndEveryOther(t *testing.T) {
 	x := newIndex()
 	x.maxDelivered = 100
@@ -204,11 +204,42 @@ func TestIndexKeepsTheNewestDeliveredAndEveryOther(t *testing.T) {
 		x.put(s)
 		x.remove(s.ID)
 	}
-	if n := len(x.delivered) - x.head; n > 2*x.nDelivered+1024 || cap(x.delivered) > 8*(2*x.nDelivered+1024) {
-		t.Fatalf("queue of delivered holds %d entries (cap %d) for %d kept", n, cap(x.delivered), x.nDelivered)
+	if n := len(x.delivered); n > 2*x.nDelivered+1024 || cap(x.delivered) > 8*(2*x.nDelivered+1024) {
+		t.Fatalf("heap of delivered holds %d entries (cap %d) for %d kept", n, cap(x.delivered), x.nDelivered)
 	}
 	if p = x.search(Query{State: StateSucceeded, Limit: 1000}); p.Total != 98 {
 		t.Fatalf("after churn: total %d", p.Total)
+	}
+}
+
+// TestIndexCapGoesByUpdateNotArrival: the newest delivered summaries are
+// kept whatever order they arrive in (after a restart the bucket's watch
+// and the delivered log's read finish at different times), and one
+// delivered again (a replay that succeeded) counts as new.
+func TestIndexCapGoesByUpdateNotArrival(t *testing.T) {
+	x := newIndex()
+	x.maxDelivered = 3
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Second) }
+	x.put(Summarise(record(10, StateSucceeded, at(10))))
+	for i := 1; i <= 4; i++ {
+		x.put(Summarise(record(i, StateSucceeded, at(i))))
+	}
+	ids := func() []string {
+		var out []string
+		for _, s := range x.search(Query{Limit: 10}).Items {
+			out = append(out, s.EventID)
+		}
+		return out
+	}
+	if got := fmt.Sprint(ids()); got != "[evt_00010 evt_00004 evt_00003]" {
+		t.Fatalf("kept %s; want the three most recently updated", got)
+	}
+	// evt_00003 is replayed and delivered again: now the newest.
+	x.put(Summarise(record(3, StateSucceeded, at(20))))
+	x.put(Summarise(record(5, StateSucceeded, at(5))))
+	if got := fmt.Sprint(ids()); got != "[evt_00003 evt_00010 evt_00005]" {
+		t.Fatalf("kept %s after a redelivery; want evt_00003 (updated last) kept", got)
 	}
 }
 

@@ -136,6 +136,8 @@ type JetStream struct {
 	// delivered log (donelog.go).
 	done      *doneLog
 	delivered jetstream.Stream // the delivered log's stream
+	// doneWarned is when (unix ns) a refused log write was last logged.
+	doneWarned atomic.Int64
 	// fsync group-commits with sync "always" on Linux (syncfs.go): every
 	// write is made, then waits for one sync of the store's filesystem.
 	// nil: the server fsyncs each write itself (and batch groups them).
@@ -968,11 +970,21 @@ func (h *jsHistory) Put(ctx context.Context, r *Record) error {
 	}
 	if firstSuccess(r) {
 		if id, perr := ParseDeliveryID(r.ID); perr == nil {
-			if err := h.done.put(ctx, id, b); err != nil {
+			err := h.done.put(ctx, id, b)
+			if err == nil {
+				// The record must survive power loss before the delivery's ack.
+				return (*JetStream)(h).durable(ctx)
+			}
+			if errors.Is(err, ErrClosed) || ctx.Err() != nil {
 				return err
 			}
-			// The record must survive power loss before the delivery's ack.
-			return (*JetStream)(h).durable(ctx)
+			// The log could not take it (its stream deleted on an
+			// external server, say): the bucket can, and wins over the
+			// log anyway.
+			if last := h.doneWarned.Load(); last == 0 || time.Since(time.Unix(0, last)) >= time.Minute {
+				h.doneWarned.Store(time.Now().UnixNano())
+				h.log.Warn("queue: the delivered log refused a record; records go to the history bucket while it does", "delivery", r.ID, "error", err)
+			}
 		}
 	}
 	// The same write as kv.Put (a publish to the key's subject), with an
@@ -1036,7 +1048,7 @@ func (h *jsHistory) List(ctx context.Context, f Filter) ([]*Record, error) {
 		}
 		latest := map[string]*Record{}
 		var order []string
-		err := (*JetStream)(h).readDone(ctx, doneFilter(f), since, func(r *Record, _ time.Time) bool {
+		err := (*JetStream)(h).readDone(ctx, doneFilter(f), since, 0, func(r *Record, _ time.Time) bool {
 			if inBucket[r.ID] || !f.Match(r) {
 				return true
 			}
@@ -1046,7 +1058,7 @@ func (h *jsHistory) List(ctx context.Context, f Filter) ([]*Record, error) {
 			latest[r.ID] = r
 			return true
 		})
-		if err != nil {
+		if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 			return nil, err
 		}
 		for _, id := range order {

@@ -62,7 +62,7 @@ func (q *JetStream) loadSettled(ctx context.Context) error {
 		return err
 	}
 	if di := ds.CachedInfo().State; di.Msgs > 0 {
-		err := q.readDone(ctx, subjDelivered+">", di.LastTime.Add(-SettledWindow), func(r *Record, _ time.Time) bool {
+		err := q.readDone(ctx, subjDelivered+">", di.LastTime.Add(-SettledWindow), di.LastSeq, func(r *Record, _ time.Time) bool {
 			set[r.ID] = StateSucceeded
 			return true
 		})
@@ -81,9 +81,7 @@ func (q *JetStream) loadSettled(ctx context.Context) error {
 	}
 	from := info.LastTime.Add(-SettledWindow)
 	prefix := "$KV." + BucketDeliveries + "."
-	err = q.readOrdered(ctx, "KV_"+BucketDeliveries, 1024, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &from,
-	}, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+	err = q.readOrdered(ctx, "KV_"+BucketDeliveries, 1024, prefix+">", from, info.LastSeq, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
 		key := strings.TrimPrefix(m.Subject(), prefix)
 		var r struct {
 			State string `json:"state"`
@@ -94,9 +92,7 @@ func (q *JetStream) loadSettled(ctx context.Context) error {
 		} else {
 			set[key] = r.State
 		}
-		// Up to the last record at open; if that one expired meanwhile,
-		// what was read is all there is.
-		return meta.Sequence.Stream < info.LastSeq
+		return true // up to the last record at open (or all there is)
 	})
 	if err != nil {
 		return err

@@ -154,18 +154,8 @@ func TestFirstAttemptSuccessesGoToTheDeliveredLog(t *testing.T) {
 // again after a restart; one replayed since (a bucket record, retrying)
 // is.
 func TestLoggedSuccessesAreSettledAfterARestart(t *testing.T) {
-	dir := t.TempDir()
 	ctx := context.Background()
-	open := func() *JetStream {
-		q, err := OpenJetStream(ctx, JetStreamConfig{Dir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := q.Declare(ctx, "p", []Consumer{{Name: "s", MaxInFlight: 4}}); err != nil {
-			t.Fatal(err)
-		}
-		return q
-	}
+	open := reopener(t, t.TempDir())
 	q := open()
 	now := time.Now().UTC()
 	for i, name := range []string{"a", "b", "c"} {

@@ -9,6 +9,34 @@ import (
 	"time"
 )
 
+// storeWithRecords opens a store (cfg with its own directory) with
+// pipeline p's sinks a and b and n records, one a second from t0 in
+// turn on a and b, every tenth dead and the others delivered.
+func storeWithRecords(t *testing.T, cfg JetStreamConfig, n int) (q *JetStream, t0 time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	cfg.Dir, cfg.AckWait = t.TempDir(), time.Second
+	q, err := OpenJetStream(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = q.Close(ctx) })
+	if err := q.Declare(ctx, "p", []Consumer{{Name: "a"}, {Name: "b"}}); err != nil {
+		t.Fatal(err)
+	}
+	t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		state := StateSucceeded
+		if i%10 == 0 {
+			state = StateDead
+		}
+		if err := q.History().Put(ctx, record(i, state, t0.Add(time.Duration(i)*time.Second))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return q, t0
+}
+
 func record(i int, state string, at time.Time) *Record {
 	return &Record{ID: fmt.Sprintf("p.%s.%d", []string{"a", "b"}[i%2], i+1), Pipeline: "p", Sink: []string{"a", "b"}[i%2],
 		EventID: fmt.Sprintf("evt_%05d", i), EventType: []string{"push", "issues.opened"}[i%2], Seq: uint64(i + 1),
@@ -22,25 +50,8 @@ func record(i int, state string, at time.Time) *Record {
 // and an update replaces the old summary.
 func TestHistorySearchPagesAndFilters(t *testing.T) {
 	ctx := context.Background()
-	q, err := OpenJetStream(ctx, JetStreamConfig{Dir: t.TempDir(), AckWait: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close(ctx)
-	if err := q.Declare(ctx, "p", []Consumer{{Name: "a"}, {Name: "b"}}); err != nil {
-		t.Fatal(err)
-	}
+	q, t0 := storeWithRecords(t, JetStreamConfig{}, 300)
 	h := q.History().(Searcher)
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range 300 {
-		state := StateSucceeded
-		if i%10 == 0 {
-			state = StateDead
-		}
-		if err := q.History().Put(ctx, record(i, state, t0.Add(time.Duration(i)*time.Second))); err != nil {
-			t.Fatal(err)
-		}
-	}
 	page, err := h.Search(ctx, Query{Limit: 20})
 	if err != nil {
 		t.Fatal(err)
@@ -261,25 +272,8 @@ func TestIndexWithoutCapKeepsEverything(t *testing.T) {
 // every dead one; the records it let go are still in the store.
 func TestJetStreamIndexHonoursDeliveredListed(t *testing.T) {
 	ctx := context.Background()
-	q, err := OpenJetStream(ctx, JetStreamConfig{Dir: t.TempDir(), AckWait: time.Second, DeliveredListed: 50})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close(ctx)
-	if err := q.Declare(ctx, "p", []Consumer{{Name: "a"}, {Name: "b"}}); err != nil {
-		t.Fatal(err)
-	}
+	q, t0 := storeWithRecords(t, JetStreamConfig{DeliveredListed: 50}, 200)
 	h := q.History().(Searcher)
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range 200 {
-		state := StateSucceeded
-		if i%10 == 0 {
-			state = StateDead
-		}
-		if err := q.History().Put(ctx, record(i, state, t0.Add(time.Duration(i)*time.Second))); err != nil {
-			t.Fatal(err)
-		}
-	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		p, err := h.Search(ctx, Query{Limit: 1000})

@@ -146,18 +146,8 @@ func BenchmarkBacklogAfterRestart(b *testing.B) {
 // record says delivered is settled from that set, one with a record that
 // says retrying, or none, is handed out.
 func TestSettledSetIsReadOnceAtOpen(t *testing.T) {
-	dir := t.TempDir()
 	ctx := context.Background()
-	open := func() *JetStream {
-		q, err := OpenJetStream(ctx, JetStreamConfig{Dir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := q.Declare(ctx, "p", []Consumer{{Name: "s", MaxInFlight: 4}}); err != nil {
-			t.Fatal(err)
-		}
-		return q
-	}
+	open := reopener(t, t.TempDir())
 	q := open()
 	if q.recentSettled != nil {
 		t.Fatalf("an empty store read a settled set: %v", q.recentSettled)
@@ -212,6 +202,23 @@ func TestSettledSetIsReadOnceAtOpen(t *testing.T) {
 	case d := <-got:
 		t.Fatalf("%s handed out (attempt %d)", d.Event().ID, d.Attempt())
 	case <-time.After(500 * time.Millisecond):
+	}
+}
+
+// reopener opens the store in dir with pipeline p's sink s (4 in
+// flight), as often as called.
+func reopener(t *testing.T, dir string) func() *JetStream {
+	return func() *JetStream {
+		t.Helper()
+		ctx := context.Background()
+		q, err := OpenJetStream(ctx, JetStreamConfig{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Declare(ctx, "p", []Consumer{{Name: "s", MaxInFlight: 4}}); err != nil {
+			t.Fatal(err)
+		}
+		return q
 	}
 }
 

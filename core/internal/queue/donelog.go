@@ -22,11 +22,13 @@ import (
 // about 180 B a record for delivered_retention). So those records go to a
 // stream of their own instead, many records to a message, under one
 // subject per sink and range of event sequences (4,096): written together
-// by a group committer (what arrives while one write is out goes in the
-// next), expired by the stream's age limit (delivered_retention), and
-// found by id by reading the messages of one subject. Every other record (retrying, dead, a replay,
+// by a group committer (up to doneWriters writes out at once; what
+// arrives while they are out goes in the next), expired by the stream's
+// age limit (delivered_retention), and found by id by reading the
+// messages of one subject. Every other record (retrying, dead, a replay,
 // a success after failures) stays in the bucket, and a record there wins
-// over one in the log (only a replay writes one after).
+// over one in the log (only a replay writes one after). A write the log
+// refuses goes to the bucket instead (jsHistory.Put).
 
 // StreamDelivered holds the records of deliveries that succeeded at their
 // first attempt (a JSON array of records per message).

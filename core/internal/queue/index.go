@@ -111,11 +111,15 @@ type index struct {
 	// changed state or was updated again (a newer entry was pushed):
 	// stale ones are skipped when they come up, and dropped when they
 	// outnumber the live ones. nDelivered counts the delivered
-	// summaries in byID; dropped says some were let go.
-	delivered    deliveredHeap
-	nDelivered   int
-	maxDelivered int // 0: no limit
-	dropped      bool
+	// summaries in byID; dropped says some were let go, and
+	// droppedStored is the latest time the store took one of those
+	// (when the store expires them, the list is whole again once that
+	// one has expired).
+	delivered     deliveredHeap
+	nDelivered    int
+	maxDelivered  int // 0: no limit
+	dropped       bool
+	droppedStored time.Time
 	// keep and keepDelivered, when set, drop summaries the store no
 	// longer keeps (its expiry sends no change to a watch): any stored
 	// longer ago than keep, a delivered one longer ago than keepDelivered.
@@ -190,6 +194,9 @@ func (x *index) trim() {
 		if e.live(x.byID) {
 			x.drop(e.s)
 			x.dropped = true
+			if e.s.stored.After(x.droppedStored) {
+				x.droppedStored = e.s.stored
+			}
 		}
 	}
 	if n := x.delivered.Len(); n > 2*x.nDelivered+1024 {
@@ -253,6 +260,22 @@ func (x *index) remove(id string) {
 	}
 }
 
+// capped says the index let go delivered summaries whose records the
+// store may still hold. Lock held.
+func (x *index) capped() bool {
+	if !x.dropped {
+		return false
+	}
+	keep := x.keepDelivered
+	if keep <= 0 {
+		keep = x.keep
+	}
+	if keep <= 0 || x.droppedStored.IsZero() {
+		return true // the store keeps them (or when it took them is unknown)
+	}
+	return x.now().Sub(x.droppedStored) <= keep
+}
+
 func (x *index) search(q Query) Page {
 	if q.Limit <= 0 {
 		q.Limit = 50
@@ -276,7 +299,7 @@ func (x *index) search(q Query) Page {
 	x.mu.Unlock()
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	p := Page{Items: []Summary{}, Capped: x.dropped && (q.State == "" || q.State == StateSucceeded)}
+	p := Page{Items: []Summary{}, Capped: x.capped() && (q.State == "" || q.State == StateSucceeded)}
 	for _, s := range x.sorted {
 		if !q.match(s) {
 			continue

@@ -334,3 +334,29 @@ func BenchmarkIndexMemory(b *testing.B) {
 		})
 	}
 }
+
+// TestCappedClearsOnceWhatWasLetGoHasExpired: a list says it is capped
+// only while the store may still hold a delivered record the index let
+// go.
+func TestCappedClearsOnceWhatWasLetGoHasExpired(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	x := newIndex()
+	x.now = func() time.Time { return now }
+	x.maxDelivered, x.keep, x.keepDelivered = 1, 7*24*time.Hour, time.Hour
+	for i := range 2 {
+		s := Summarise(record(i, StateSucceeded, now.Add(time.Duration(i)*time.Second)))
+		s.stored = now
+		x.put(s)
+	}
+	if p := x.search(Query{}); !p.Capped || p.Total != 1 {
+		t.Fatalf("right after: total %d capped %v; want 1, capped", p.Total, p.Capped)
+	}
+	now = now.Add(59 * time.Minute)
+	if p := x.search(Query{}); !p.Capped {
+		t.Fatal("not capped while the record let go may still be stored")
+	}
+	now = now.Add(2 * time.Minute)
+	if p := x.search(Query{}); p.Capped {
+		t.Fatal("still capped after what was let go expired from the store")
+	}
+}

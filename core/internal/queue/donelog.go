@@ -297,13 +297,15 @@ func (q *JetStream) getDone(ctx context.Context, id DeliveryID) (*Record, error)
 	return found, nil
 }
 
-// doneFilter is the log subject filter for a list filter.
-func doneFilter(f Filter) string {
+// keyFilter selects a list filter's pipeline and sink among names of
+// the form PIPELINE.SINK.X: the bucket's keys (X a sequence) and, after
+// subjDelivered, the delivered log's subjects (X a range of them).
+func keyFilter(f Filter) string {
 	switch {
 	case f.Pipeline != "" && f.Sink != "":
-		return subjDelivered + f.Pipeline + "." + f.Sink + ".*"
+		return f.Pipeline + "." + f.Sink + ".*"
 	case f.Pipeline != "":
-		return subjDelivered + f.Pipeline + ".>"
+		return f.Pipeline + ".>"
 	}
-	return subjDelivered + ">"
+	return ">"
 }

@@ -935,21 +935,26 @@ type jsHistory JetStream
 // delivered log (a first-attempt success; only a replay writes a bucket
 // record after one).
 func (h *jsHistory) Get(ctx context.Context, id DeliveryID) (*Record, error) {
-	e, err := h.kv.Get(ctx, id.String())
+	r, err := h.bucketRecord(ctx, id.String())
+	if err != nil || r != nil {
+		return r, err
+	}
+	if r, err = (*JetStream)(h).getDone(ctx, id); err != nil || r != nil {
+		return r, err
+	}
+	if h.recordTTL != "" {
+		return nil, fmt.Errorf("%w: %s (no record: never attempted, or expired; records of delivered events are kept %s, others %s)", ErrNotFound, id, h.cfg.DeliveredRetention, h.cfg.Retention)
+	}
+	return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+}
+
+// bucketRecord reads key's record from the bucket; nil when it has none.
+func (h *jsHistory) bucketRecord(ctx context.Context, key string) (*Record, error) {
+	e, err := h.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, nil
+	}
 	if err != nil {
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			r, derr := (*JetStream)(h).getDone(ctx, id)
-			if derr != nil {
-				return nil, derr
-			}
-			if r != nil {
-				return r, nil
-			}
-			if h.recordTTL != "" {
-				return nil, fmt.Errorf("%w: %s (no record: never attempted, or expired; records of delivered events are kept %s, others %s)", ErrNotFound, id, h.cfg.DeliveredRetention, h.cfg.Retention)
-			}
-			return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
-		}
 		return nil, err
 	}
 	var r Record
@@ -1012,14 +1017,7 @@ func (h *jsHistory) Put(ctx context.Context, r *Record) error {
 }
 
 func (h *jsHistory) List(ctx context.Context, f Filter) ([]*Record, error) {
-	filter := ">"
-	switch {
-	case f.Pipeline != "" && f.Sink != "":
-		filter = f.Pipeline + "." + f.Sink + ".*"
-	case f.Pipeline != "":
-		filter = f.Pipeline + ".>"
-	}
-	keys, err := h.kv.ListKeysFiltered(ctx, filter)
+	keys, err := h.kv.ListKeysFiltered(ctx, keyFilter(f))
 	if err != nil {
 		return nil, err
 	}
@@ -1027,12 +1025,12 @@ func (h *jsHistory) List(ctx context.Context, f Filter) ([]*Record, error) {
 	inBucket := map[string]bool{}
 	for k := range keys.Keys() {
 		inBucket[k] = true
-		id, err := ParseDeliveryID(k)
-		if err != nil {
+		if _, err := ParseDeliveryID(k); err != nil {
 			continue
 		}
-		r, err := h.Get(ctx, id)
-		if err != nil {
+		// Read from the bucket only: the log is read whole below.
+		r, err := h.bucketRecord(ctx, k)
+		if err != nil || r == nil {
 			continue // expired between listing and reading
 		}
 		if f.Match(r) {
@@ -1048,7 +1046,7 @@ func (h *jsHistory) List(ctx context.Context, f Filter) ([]*Record, error) {
 		}
 		latest := map[string]*Record{}
 		var order []string
-		err := (*JetStream)(h).readDone(ctx, doneFilter(f), since, 0, func(r *Record, _ time.Time) bool {
+		err := (*JetStream)(h).readDone(ctx, subjDelivered+keyFilter(f), since, 0, func(r *Record, _ time.Time) bool {
 			if inBucket[r.ID] || !f.Match(r) {
 				return true
 			}

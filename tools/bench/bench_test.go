@@ -7,7 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +82,12 @@ func TestSmokePrintsEveryColumn(t *testing.T) {
 		if !strings.Contains(text, r) {
 			t.Errorf("ratio %q missing", r)
 		}
+	}
+	// Kept pace: a share of the acks, measured while sending.
+	if m := regexp.MustCompile(`interval-js kept pace\s+([0-9.]+)`).FindStringSubmatch(text); m == nil {
+		t.Error("ratio \"interval-js kept pace\" missing")
+	} else if v, _ := strconv.ParseFloat(m[1], 64); v <= 0 || v > 1.2 {
+		t.Errorf("interval-js kept pace %s, want a share of the acks (0, 1.2]", m[1])
 	}
 }
 

@@ -62,6 +62,7 @@ type pubReq struct {
 
 type pubRes struct {
 	dup bool
+	seq uint64 // the stored event's stream sequence
 	err error
 }
 
@@ -81,32 +82,33 @@ func newBatcher(q *JetStream) *batcher {
 	return b
 }
 
-// publish hands msg to the batcher and waits for its store result.
-func (b *batcher) publish(ctx context.Context, msg *nats.Msg) (bool, error) {
+// publish hands msg to the batcher and waits for its store result: a
+// duplicate, or the stream sequence it was stored as.
+func (b *batcher) publish(ctx context.Context, msg *nats.Msg) (bool, uint64, error) {
 	r := &pubReq{msg: msg, done: make(chan pubRes, 1)}
 	select {
 	case b.in <- r:
 	case <-b.stop:
-		return false, ErrClosed
+		return false, 0, ErrClosed
 	case <-ctx.Done():
-		return false, ctx.Err()
+		return false, 0, ctx.Err()
 	}
 	select {
 	case res := <-r.done:
-		return res.dup, res.err
+		return res.dup, res.seq, res.err
 	case <-b.done:
 		// Closed (every batch finished): one queued after the last
 		// round is answered by nobody.
 		select {
 		case res := <-r.done:
-			return res.dup, res.err
+			return res.dup, res.seq, res.err
 		default:
-			return false, ErrClosed
+			return false, 0, ErrClosed
 		}
 	case <-ctx.Done():
 		// It may still be stored; a retry by the sender is then
 		// recognised as a duplicate.
-		return false, ctx.Err()
+		return false, 0, ctx.Err()
 	}
 }
 
@@ -178,11 +180,14 @@ func (b *batcher) close() {
 // that every request gets its own answer.
 func (b *batcher) flush(batch []*pubReq) {
 	if len(batch) > 1 {
-		if err := b.atomic(batch); err == nil {
+		if last, err := b.atomic(batch); err == nil {
 			b.batched.Add(int64(len(batch)))
 			b.batches.Add(1)
-			for _, r := range batch {
-				r.done <- pubRes{}
+			// An atomic batch is stored in order, in consecutive
+			// sequences ending at the commit's.
+			first := last + 1 - uint64(len(batch))
+			for i, r := range batch {
+				r.done <- pubRes{seq: first + uint64(i)}
 			}
 			return
 		} else {
@@ -193,12 +198,14 @@ func (b *batcher) flush(batch []*pubReq) {
 		r.msg.Header.Del(hdrBatchID)
 		r.msg.Header.Del(hdrBatchSeq)
 		r.msg.Header.Del(hdrBatchCommit)
-		dup, err := b.q.publishOne(context.Background(), r.msg)
-		r.done <- pubRes{dup: dup, err: err}
+		dup, seq, err := b.q.publishOne(context.Background(), r.msg)
+		r.done <- pubRes{dup: dup, seq: seq, err: err}
 	}
 }
 
-func (b *batcher) atomic(batch []*pubReq) error {
+// atomic stores batch as one atomic batch and returns the sequence of
+// its last message.
+func (b *batcher) atomic(batch []*pubReq) (uint64, error) {
 	id := nuid.Next()
 	for i, r := range batch {
 		m := r.msg
@@ -206,14 +213,14 @@ func (b *batcher) atomic(batch []*pubReq) error {
 		m.Header.Set(hdrBatchSeq, strconv.Itoa(i+1))
 		if i < len(batch)-1 {
 			if err := b.q.nc.PublishMsg(m); err != nil {
-				return err
+				return 0, err
 			}
 			continue
 		}
 		m.Header.Set(hdrBatchCommit, "1")
 		resp, err := b.q.nc.RequestMsg(m, batchCommitAfter)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		var ack struct {
 			Error *struct {
@@ -225,30 +232,31 @@ func (b *batcher) atomic(batch []*pubReq) error {
 			Count int    `json:"count"`
 		}
 		if err := json.Unmarshal(resp.Data, &ack); err != nil {
-			return err
+			return 0, err
 		}
 		if ack.Error != nil {
-			return fmt.Errorf("batch refused: %s (%d)", ack.Error.Description, ack.Error.ErrCode)
+			return 0, fmt.Errorf("batch refused: %s (%d)", ack.Error.Description, ack.Error.ErrCode)
 		}
 		if ack.Count != len(batch) {
-			return fmt.Errorf("batch stored %d of %d", ack.Count, len(batch))
+			return 0, fmt.Errorf("batch stored %d of %d", ack.Count, len(batch))
 		}
+		return ack.Seq, nil
 	}
-	return nil
+	return 0, errors.New("empty batch")
 }
 
 // publishOne stores one event with a plain JetStream publish.
-func (q *JetStream) publishOne(ctx context.Context, msg *nats.Msg) (bool, error) {
+func (q *JetStream) publishOne(ctx context.Context, msg *nats.Msg) (dup bool, seq uint64, err error) {
 	ack, err := q.js.PublishMsg(ctx, msg)
 	if err != nil {
 		if isFull(err) {
-			return false, fmt.Errorf("%w: %v", ErrFull, err)
+			return false, 0, fmt.Errorf("%w: %v", ErrFull, err)
 		}
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) && isFull(apiErr) {
-			return false, fmt.Errorf("%w: %v", ErrFull, err)
+			return false, 0, fmt.Errorf("%w: %v", ErrFull, err)
 		}
-		return false, fmt.Errorf("queue: publish: %w", err)
+		return false, 0, fmt.Errorf("queue: publish: %w", err)
 	}
-	return ack.Duplicate, nil
+	return ack.Duplicate, ack.Sequence, nil
 }

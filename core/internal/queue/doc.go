@@ -33,7 +33,11 @@
 // requests under load), and a request lost anyway is noticed by its
 // missing heartbeats within a second. Lists (Searcher) come from an
 // in-memory index of record summaries (index.go) that keeps every record
-// not delivered and the newest DeliveredListed delivered ones.
+// not delivered and the newest DeliveredListed delivered ones. With the
+// embedded server the dedup window beyond the server's last two minutes
+// is kept here (ids.go: a hash of each id and its sequence, confirmed
+// against the stored event, read back at open), not in nats-server's
+// map of ids, at about a fifth of the memory.
 //
 // Memory is the in-process implementation: bounded, fast, and honest about
 // what it is: events are lost if the process stops.

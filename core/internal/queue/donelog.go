@@ -208,10 +208,10 @@ func (l *doneLog) publish(subj string, reqs []*doneReq, size int) error {
 // one ephemeral consumer of its own, deleted at the end (an ordered
 // consumer makes a new one on the server for every fetch and leaves the
 // last for minutes).
-func (q *JetStream) readOrdered(ctx context.Context, stream string, batch int, filter string, start time.Time, last uint64, fn func(m jetstream.Msg, meta *jetstream.MsgMetadata) (more bool)) error {
+func (q *JetStream) readOrdered(ctx context.Context, stream string, batch int, filter string, start time.Time, last uint64, headersOnly bool, fn func(m jetstream.Msg, meta *jetstream.MsgMetadata) (more bool)) error {
 	cfg := jetstream.ConsumerConfig{
 		FilterSubject: filter, AckPolicy: jetstream.AckNonePolicy,
-		InactiveThreshold: time.Minute, MemoryStorage: true,
+		InactiveThreshold: time.Minute, MemoryStorage: true, HeadersOnly: headersOnly,
 	}
 	if !start.IsZero() {
 		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &start
@@ -260,7 +260,7 @@ func (q *JetStream) readOrdered(ctx context.Context, stream string, batch int, f
 // it; fn returning false stops the read.
 func (q *JetStream) readDone(ctx context.Context, filter string, start time.Time, last uint64, fn func(r *Record, stored time.Time) bool) error {
 	// Up to 256 KiB a message: a few at a time.
-	return q.readOrdered(ctx, StreamDelivered, 64, filter, start, last, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+	return q.readOrdered(ctx, StreamDelivered, 64, filter, start, last, false, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
 		var recs []*Record
 		if err := json.Unmarshal(m.Data(), &recs); err != nil {
 			q.log.Warn("queue: a message of the delivered log cannot be read; skipped", "seq", meta.Sequence.Stream, "error", err)

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -105,6 +106,12 @@ type JetStreamConfig struct {
 	HealthEvery time.Duration
 	Log         *slog.Logger
 
+	// serverDedup replaces serverDedupWindow (tests); noIDIndex leaves
+	// the whole dedup window to the server, as an external one does
+	// (tests and benchmarks of the server's own map).
+	serverDedup time.Duration
+	noIDIndex   bool
+
 	// atomicGroupCommit groups "always" writes by JetStream atomic
 	// batches even where the filesystem can be synced as a whole
 	// (syncfs.go): tests and benchmarks of that path.
@@ -127,6 +134,13 @@ type JetStream struct {
 	cons    map[string]jetstream.Consumer
 	ordered map[string]bool
 	batch   *batcher // nil: one publish per event
+	// ids keeps the dedup window beyond the server's short one (ids.go);
+	// nil with an external server, where the server keeps it all.
+	ids *idIndex
+	// idsLoaded is closed once the ids of the events stored before the
+	// open are in ids (or their read failed); stopIDs ends that read.
+	idsLoaded chan struct{}
+	stopIDs   context.CancelFunc
 	// histBatch group-commits history records (sync "always" with group
 	// commit): each attempt's record is written, and fsynced, before its
 	// delivery is acked, so concurrent records share one fsync. nil: one
@@ -210,6 +224,9 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 		cfg.HealthEvery = 500 * time.Millisecond
 	}
 	q := &JetStream{cfg: cfg, log: cfg.Log, cons: map[string]jetstream.Consumer{}, ordered: map[string]bool{}, health: newHealth()}
+	if cfg.URL == "" && !cfg.noIDIndex && cfg.DedupWindow > q.serverDedupWindow() {
+		q.ids = newIDIndex(cfg.DedupWindow, nil)
+	}
 	var err error
 	var syncFS func() error // the store's filesystem sync (syncfs.go)
 	opened := false
@@ -307,6 +324,14 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 		}
 	}
 	q.done = newDoneLog(q)
+	q.idsLoaded = make(chan struct{})
+	if q.ids != nil && q.startSeq > 0 {
+		lctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		q.stopIDs = stop
+		go q.loadIDs(lctx)
+	} else {
+		close(q.idsLoaded)
+	}
 	if q.ns != nil {
 		q.checkStore()
 		q.startWatch()
@@ -342,7 +367,7 @@ func (q *JetStream) setup(ctx context.Context) error {
 		// A full store refuses new events (senders get 503) rather than
 		// dropping old ones that may not be delivered yet.
 		Discard:            jetstream.DiscardNew,
-		Duplicates:         q.cfg.DedupWindow,
+		Duplicates:         q.serverDedupWindow(),
 		AllowAtomicPublish: q.cfg.GroupCommit,
 	})
 	if err != nil {
@@ -480,8 +505,13 @@ func (q *JetStream) Publish(ctx context.Context, ev *sdk.Event) (bool, error) {
 	// give up as soon as the watch sees it.
 	ctx, done := q.health.bind(ctx)
 	defer done()
+	key := ev.Pipeline + "/" + ev.ID
+	if q.ids != nil && q.storedBefore(ctx, key) {
+		// A duplicate waits too: the first copy may still be unsynced.
+		return true, q.durable(ctx)
+	}
 	msg := eventMsg(subjEvents+ev.Pipeline, ev)
-	msg.Header.Set(jetstream.MsgIDHeader, ev.Pipeline+"/"+ev.ID)
+	msg.Header.Set(jetstream.MsgIDHeader, key)
 	if release := q.compress(msg, ev.Body); release != nil {
 		defer func() {
 			// A caller that gave up may leave the message queued.
@@ -491,14 +521,78 @@ func (q *JetStream) Publish(ctx context.Context, ev *sdk.Event) (bool, error) {
 		}()
 	}
 	if q.batch != nil {
-		return q.batch.publish(ctx, msg)
+		dup, seq, err := q.batch.publish(ctx, msg)
+		q.stored(key, dup, seq, err)
+		return dup, err
 	}
-	dup, err := q.publishOne(ctx, msg)
+	dup, seq, err := q.publishOne(ctx, msg)
 	if err != nil {
 		return false, err
 	}
+	q.stored(key, dup, seq, nil)
 	// A duplicate waits too: the first copy may still be unsynced.
 	return dup, q.durable(ctx)
+}
+
+// serverDedupWindow is the duplicate window the events stream is given:
+// all of dedup_window where the server keeps it, the short one where
+// hookferry keeps the rest (ids.go).
+func (q *JetStream) serverDedupWindow() time.Duration {
+	if q.cfg.URL != "" || q.cfg.noIDIndex {
+		return q.cfg.DedupWindow
+	}
+	return min(q.cfg.DedupWindow, cmp.Or(q.cfg.serverDedup, serverDedupWindow))
+}
+
+// stored puts a newly stored event's dedup id in the index.
+func (q *JetStream) stored(key string, dup bool, seq uint64, err error) {
+	if q.ids != nil && err == nil && !dup && seq > 0 {
+		q.ids.add(key, seq, time.Now())
+	}
+}
+
+// storedBefore reports whether an event with dedup id key is stored and
+// within the window, by the index and then the stored event itself (the
+// index holds hashes). What cannot be read is not a duplicate: at worst
+// a second delivery, never an event lost.
+func (q *JetStream) storedBefore(ctx context.Context, key string) bool {
+	seq, ok := q.ids.lookup(key)
+	if !ok {
+		return false
+	}
+	m, err := q.events.GetMsg(ctx, seq)
+	if err != nil {
+		return false
+	}
+	return m.Header.Get(jetstream.MsgIDHeader) == key && m.Time.After(time.Now().Add(-q.cfg.DedupWindow))
+}
+
+// loadIDs reads the dedup ids of the events stored within the window
+// before the open into the index (their headers only), while events are
+// taken: about 4 µs an event, so a day at 100 events/s takes half a
+// minute, which must not keep senders waiting. Meanwhile a repeat of an
+// event stored in the last two minutes is still settled by the server's
+// own window (rebuilt by the server as it starts); only a repeat of an
+// older one, arriving before its id is read back, is stored and
+// delivered again (delivery is at least once).
+func (q *JetStream) loadIDs(ctx context.Context) {
+	defer close(q.idsLoaded)
+	began, n := time.Now(), 0
+	start := began.Add(-q.cfg.DedupWindow)
+	err := q.readOrdered(ctx, StreamEvents, 1024, subjEvents+">", start, q.startSeq, true, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+		if id := m.Headers().Get(jetstream.MsgIDHeader); id != "" {
+			q.ids.add(id, meta.Sequence.Stream, meta.Timestamp)
+			n++
+		}
+		return ctx.Err() == nil
+	})
+	switch {
+	case ctx.Err() != nil:
+	case err != nil:
+		q.log.Warn("queue: the dedup ids of events stored before the start were not all read; a sender's repeat of one of those may be delivered again", "read", n, "error", err)
+	default:
+		q.log.Info("queue: dedup ids of the events stored before the start read back", "ids", n, "took", time.Since(began).Round(time.Millisecond))
+	}
 }
 
 // failSync stops the store taking events after a failed filesystem sync.
@@ -1001,7 +1095,7 @@ func (h *jsHistory) Put(ctx context.Context, r *Record) error {
 	}
 	if h.histBatch != nil {
 		// Stored with whatever other records arrived meanwhile.
-		if _, err := h.histBatch.publish(ctx, msg); err != nil {
+		if _, _, err := h.histBatch.publish(ctx, msg); err != nil {
 			return err
 		}
 	} else if _, err := h.js.PublishMsg(ctx, msg); err != nil {
@@ -1068,6 +1162,10 @@ func (h *jsHistory) List(ctx context.Context, f Filter) ([]*Record, error) {
 
 // Close drains the connection and stops the embedded server.
 func (q *JetStream) Close(context.Context) error {
+	if q.stopIDs != nil {
+		q.stopIDs()
+		<-q.idsLoaded
+	}
 	q.idxMu.Lock()
 	if q.idxStop != nil {
 		q.idxStop()

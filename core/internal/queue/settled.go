@@ -81,7 +81,7 @@ func (q *JetStream) loadSettled(ctx context.Context) error {
 	}
 	from := info.LastTime.Add(-SettledWindow)
 	prefix := "$KV." + BucketDeliveries + "."
-	err = q.readOrdered(ctx, "KV_"+BucketDeliveries, 1024, prefix+">", from, info.LastSeq, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+	err = q.readOrdered(ctx, "KV_"+BucketDeliveries, 1024, prefix+">", from, info.LastSeq, false, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
 		key := strings.TrimPrefix(m.Subject(), prefix)
 		var r struct {
 			State string `json:"state"`

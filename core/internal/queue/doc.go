@@ -34,7 +34,7 @@
 // missing heartbeats within a second. Lists (Searcher) come from an
 // in-memory index of record summaries (index.go) that keeps every record
 // not delivered and the newest DeliveredListed delivered ones. With the
-// embedded server the dedup window beyond the server's last two minutes
+// embedded server the dedup window beyond the server's last ten seconds
 // is kept here (ids.go: a hash of each id and its sequence, confirmed
 // against the stored event, read back at open), not in nats-server's
 // map of ids, at about a fifth of the memory.

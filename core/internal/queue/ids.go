@@ -21,8 +21,13 @@ import (
 // memory, and other hookferry processes publish to it too).
 
 // serverDedupWindow is the duplicate window the embedded server keeps
-// when hookferry keeps the rest.
-const serverDedupWindow = 2 * time.Minute
+// when hookferry keeps the rest: long enough for a repeat racing the
+// first copy (whose id enters the index when its store is acknowledged)
+// and for the first pass of the read at open (recentIDs).
+const serverDedupWindow = 10 * time.Second
+
+// recentIDs: the read at open takes the ids of this last stretch first.
+const recentIDs = 10 * time.Minute
 
 // idSlots: the window is kept in this many generations, each the ids of
 // one slot of time; the oldest goes as a whole once the window has

@@ -61,10 +61,11 @@ func TestIDIndexKeepsTheWindow(t *testing.T) {
 }
 
 // dedupStore opens an embedded store whose server forgets ids after
-// 100 ms (its least), with pipeline p.
+// 100 ms (its least), with pipeline p; the read at open takes the ids of
+// the last 150 ms first.
 func dedupStore(t *testing.T, dir string, noIndex bool) *JetStream {
 	t.Helper()
-	q, err := OpenJetStream(t.Context(), JetStreamConfig{Dir: dir, DedupWindow: time.Hour, serverDedup: 100 * time.Millisecond, noIDIndex: noIndex})
+	q, err := OpenJetStream(t.Context(), JetStreamConfig{Dir: dir, DedupWindow: time.Hour, serverDedup: 100 * time.Millisecond, noIDIndex: noIndex, recentIDs: 150 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,11 +135,16 @@ func TestDedupOutlivesTheServersWindow(t *testing.T) {
 	}
 }
 
-// The ids of events stored before a restart are read back at open.
+// The ids of events stored before a restart are read back at open: the
+// recent ones first, then the older ones.
 func TestDedupIDsAreReadBackAtOpen(t *testing.T) {
 	dir := t.TempDir()
 	q := dedupStore(t, dir, false)
-	for _, id := range []string{"x", "y", "z", "later"} {
+	for _, id := range []string{"x", "y"} {
+		publish(t, q, id)
+	}
+	time.Sleep(300 * time.Millisecond) // x and y are older than the recent pass
+	for _, id := range []string{"z", "later"} {
 		publish(t, q, id)
 	}
 	if err := q.Close(context.Background()); err != nil {
@@ -215,7 +221,7 @@ func TestServerKeepsTheWholeWindowWithoutTheIndex(t *testing.T) {
 // bodies) and reports the heap they leave behind per event, once the
 // server's block caches have expired: with the index (the server's own
 // window cut to 1 s, which it has let go of by then, as it has let go
-// of all but the last 2 minutes over a day) and with the server keeping
+// of all but the last 10 s over a day) and with the server keeping
 // the whole 24 h window (as before, and with an external server).
 //
 //	go test -run '^$' -bench DedupIDMemory -benchtime 200000x ./core/internal/queue

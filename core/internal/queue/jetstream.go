@@ -111,6 +111,8 @@ type JetStreamConfig struct {
 	// (tests and benchmarks of the server's own map).
 	serverDedup time.Duration
 	noIDIndex   bool
+	// recentIDs replaces recentIDs (tests).
+	recentIDs time.Duration
 
 	// atomicGroupCommit groups "always" writes by JetStream atomic
 	// batches even where the filesystem can be synced as a whole
@@ -570,22 +572,42 @@ func (q *JetStream) storedBefore(ctx context.Context, key string) bool {
 // loadIDs reads the dedup ids of the events stored within the window
 // before the open into the index (their headers only), while events are
 // taken: about 4 µs an event, so a day at 100 events/s takes half a
-// minute, which must not keep senders waiting. Meanwhile a repeat of an
-// event stored in the last two minutes is still settled by the server's
-// own window (rebuilt by the server as it starts); only a repeat of an
-// older one, arriving before its id is read back, is stored and
-// delivered again (delivery is at least once).
+// minute, which must not keep senders waiting. The last recentIDs come
+// first (a fraction of a second): a sender repeats an event whose
+// answer it missed within minutes, and those are the events stored just
+// before a crash. Until then a repeat of an event stored in the server's
+// short window is still settled there (the server rebuilds it as it
+// starts); only a repeat of an older event, arriving before its id is
+// read back, is stored and delivered again (delivery is at least once).
 func (q *JetStream) loadIDs(ctx context.Context) {
 	defer close(q.idsLoaded)
 	began, n := time.Now(), 0
-	start := began.Add(-q.cfg.DedupWindow)
-	err := q.readOrdered(ctx, StreamEvents, 1024, subjEvents+">", start, q.startSeq, true, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
-		if id := m.Headers().Get(jetstream.MsgIDHeader); id != "" {
-			q.ids.add(id, meta.Sequence.Stream, meta.Timestamp)
-			n++
+	var first uint64 // the first sequence the recent pass read
+	read := func(from time.Time, last uint64) error {
+		return q.readOrdered(ctx, StreamEvents, 1024, subjEvents+">", from, last, true, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+			if first == 0 {
+				first = meta.Sequence.Stream
+			}
+			if id := m.Headers().Get(jetstream.MsgIDHeader); id != "" {
+				q.ids.add(id, meta.Sequence.Stream, meta.Timestamp)
+				n++
+			}
+			return ctx.Err() == nil
+		})
+	}
+	from := began.Add(-q.cfg.DedupWindow)
+	recent := began.Add(-cmp.Or(q.cfg.recentIDs, recentIDs))
+	if recent.Before(from) {
+		recent = from
+	}
+	err := read(recent, q.startSeq)
+	if err == nil && recent.After(from) && first != 1 {
+		last := q.startSeq
+		if first > 1 {
+			last = first - 1
 		}
-		return ctx.Err() == nil
-	})
+		err = read(from, last)
+	}
 	switch {
 	case ctx.Err() != nil:
 	case err != nil:

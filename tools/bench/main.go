@@ -95,6 +95,13 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
+	if o.profileDir != "" {
+		// The server writes its profiles there as it exits: a missing
+		// directory would lose them without a word.
+		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+			fail(err)
+		}
+	}
 	var err error
 	if *bodyPath == "" {
 		*bodyPath = defaultBody()

@@ -25,6 +25,13 @@ type Client struct {
 	hc *fasthttp.Client
 }
 
+// requestWriteBuffer holds a request's head and body for one write: with
+// fasthttp's default (4 KiB) a webhook of a few KiB went out in two
+// write syscalls, the head with the body's start, then the rest (a
+// profile at saturation: 11% of the process's CPU in those writes).
+// The buffers are pooled per request sent, not held per connection.
+const requestWriteBuffer = 32 << 10
+
 // NewClient returns a client with bounded connections, timeouts and
 // response size, connecting only where egress allows.
 //
@@ -37,6 +44,7 @@ func NewClient(egress Egress) *Client {
 		Dial:                          egress.dialer(DefaultTimeout),
 		Name:                          userAgent,
 		MaxConnsPerHost:               DefaultMaxConnsPerHost,
+		WriteBufferSize:               requestWriteBuffer,
 		MaxIdleConnDuration:           30 * time.Second,
 		MaxResponseBodySize:           DefaultMaxResponseBody,
 		MaxConnWaitTimeout:            DefaultTimeout,

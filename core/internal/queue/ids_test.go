@@ -217,6 +217,22 @@ func TestServerKeepsTheWholeWindowWithoutTheIndex(t *testing.T) {
 	}
 }
 
+// idVariants: the dedup index, and the server keeping the whole window.
+var idVariants = []struct {
+	name    string
+	noIndex bool
+}{{"index", false}, {"server", true}}
+
+// publishDistinct stores n events with distinct ids of 43 characters
+// and tiny bodies.
+func publishDistinct(b *testing.B, q *JetStream, n int) {
+	for i := range n {
+		if _, err := q.Publish(context.Background(), &sdk.Event{ID: fmt.Sprintf("%08x-4c1b-11f1-9e3a-%012x", i, i), Pipeline: "github", Body: []byte("{}")}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkDedupIDMemory stores b.N events with distinct ids (tiny
 // bodies) and reports the heap they leave behind per event, once the
 // server's block caches have expired: with the index (the server's own
@@ -226,10 +242,7 @@ func TestServerKeepsTheWholeWindowWithoutTheIndex(t *testing.T) {
 //
 //	go test -run '^$' -bench DedupIDMemory -benchtime 200000x ./core/internal/queue
 func BenchmarkDedupIDMemory(b *testing.B) {
-	for _, v := range []struct {
-		name    string
-		noIndex bool
-	}{{"index", false}, {"server", true}} {
+	for _, v := range idVariants {
 		b.Run(v.name, func(b *testing.B) {
 			ctx := context.Background()
 			q, err := OpenJetStream(ctx, JetStreamConfig{Dir: b.TempDir(), noIDIndex: v.noIndex, serverDedup: time.Second})
@@ -242,11 +255,7 @@ func BenchmarkDedupIDMemory(b *testing.B) {
 			}
 			before := settledHeap(0)
 			b.ResetTimer()
-			for i := range b.N {
-				if _, err := q.Publish(ctx, &sdk.Event{ID: fmt.Sprintf("%08x-4c1b-11f1-9e3a-%012x", i, i), Pipeline: "github", Body: []byte("{}")}); err != nil {
-					b.Fatal(err)
-				}
-			}
+			publishDistinct(b, q, b.N)
 			b.StopTimer()
 			after := settledHeap(15 * time.Second) // past the 10 s block-cache expiry
 			b.ReportMetric(float64(int64(after)-int64(before))/float64(b.N), "heap-B/event")
@@ -282,10 +291,7 @@ func settledHeap(wait time.Duration) uint64 {
 //
 //	go test -run '^$' -bench ReadIDsAtOpen -benchtime 100000x ./core/internal/queue
 func BenchmarkReadIDsAtOpen(b *testing.B) {
-	for _, v := range []struct {
-		name    string
-		noIndex bool
-	}{{"index", false}, {"server", true}} {
+	for _, v := range idVariants {
 		b.Run(v.name, func(b *testing.B) {
 			ctx := context.Background()
 			dir := b.TempDir()
@@ -294,11 +300,7 @@ func BenchmarkReadIDsAtOpen(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			for i := range b.N {
-				if _, err := q.Publish(ctx, &sdk.Event{ID: fmt.Sprintf("%08x-4c1b-11f1-9e3a-%012x", i, i), Pipeline: "github", Body: []byte("{}")}); err != nil {
-					b.Fatal(err)
-				}
-			}
+			publishDistinct(b, q, b.N)
 			if err := q.Close(ctx); err != nil {
 				b.Fatal(err)
 			}

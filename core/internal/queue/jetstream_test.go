@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/hookferry/hookferry/sdk"
 )
 
@@ -209,6 +211,25 @@ func testGroupCommitUnderConcurrency(t *testing.T, cfg JetStreamConfig) {
 		t.Fatalf("stored %d (stream %d), duplicates %d; want %d and %d", stored.Load(), info.State.Msgs, dups.Load(), unique, n/100)
 	}
 	checkGrouped(t, q, q.batch, int(unique))
+	// The dedup index points each id at its own stored event (an atomic
+	// batch's sequences are worked out from its commit's).
+	if q.ids.held() != int(unique) {
+		t.Fatalf("the dedup index holds %d ids, want %d", q.ids.held(), unique)
+	}
+	for i := range n {
+		key := "p/" + fmt.Sprint(i)
+		seq, ok := q.ids.lookup(key)
+		if i%100 == 99 {
+			continue // a repeat: not stored under its own id
+		}
+		if !ok {
+			t.Fatalf("%s not in the dedup index", key)
+		}
+		m, err := q.events.GetMsg(ctx, seq)
+		if err != nil || m.Header.Get(jetstream.MsgIDHeader) != key {
+			t.Fatalf("the dedup index points %s at sequence %d, which is not it (%v)", key, seq, err)
+		}
+	}
 }
 
 // TestHistoryGroupCommitKeepsEveryRecord: with sync "always" and group

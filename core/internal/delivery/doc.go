@@ -7,8 +7,8 @@
 // breaker makes the sink's deliveries wait, which pauses its consumption.
 // A sink's concurrency bounds its attempts in flight; the settle of a
 // finished attempt (record, counters, ack, in that order) runs beside
-// the next one, at most concurrency settles at once (in line for an
-// ordered sink, and when those are busy), and Run waits for them.
+// the next one, at most concurrency of them beside the attempts (in line
+// for an ordered sink, and when those are busy), and Run waits for them.
 //
 // Sending uses fasthttp's client, which has no context: the context
 // deadline becomes DoDeadline (the sink's timeout is the only read/write

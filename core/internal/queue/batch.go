@@ -67,6 +67,8 @@ type pubRes struct {
 }
 
 type batcher struct {
+	// index: this batcher stores events, whose dedup ids go in q.ids.
+	index bool
 	// batched counts events stored through atomic batches (tests, metrics).
 	batched atomic.Int64
 	batches atomic.Int64
@@ -106,8 +108,9 @@ func (b *batcher) publish(ctx context.Context, msg *nats.Msg) (bool, uint64, err
 			return false, 0, ErrClosed
 		}
 	case <-ctx.Done():
-		// It may still be stored; a retry by the sender is then
-		// recognised as a duplicate.
+		// It may still be stored; its id enters the dedup index when
+		// the batch's result comes (flush), so a retry by the sender is
+		// then recognised as a duplicate.
 		return false, 0, ctx.Err()
 	}
 }
@@ -187,6 +190,7 @@ func (b *batcher) flush(batch []*pubReq) {
 			// sequences ending at the commit's.
 			first := last + 1 - uint64(len(batch))
 			for i, r := range batch {
+				b.indexed(r.msg, false, first+uint64(i), nil)
 				r.done <- pubRes{seq: first + uint64(i)}
 			}
 			return
@@ -199,7 +203,16 @@ func (b *batcher) flush(batch []*pubReq) {
 		r.msg.Header.Del(hdrBatchSeq)
 		r.msg.Header.Del(hdrBatchCommit)
 		dup, seq, err := b.q.publishOne(context.Background(), r.msg)
+		b.indexed(r.msg, dup, seq, err)
 		r.done <- pubRes{dup: dup, seq: seq, err: err}
+	}
+}
+
+// indexed puts a stored event's id in the dedup index, here where the
+// result is known whether or not its caller still waits.
+func (b *batcher) indexed(msg *nats.Msg, dup bool, seq uint64, err error) {
+	if b.index {
+		b.q.stored(msg.Header.Get(jetstream.MsgIDHeader), dup, seq, err)
 	}
 }
 

@@ -52,6 +52,11 @@ func TestIDIndexKeepsTheWindow(t *testing.T) {
 	if n, g := x.held(), len(x.gens); n != 0 || g != 0 {
 		t.Fatalf("held %d ids in %d generations after the window, want none", n, g)
 	}
+	for _, g := range x.gens[:cap(x.gens)] {
+		if g.ids != nil {
+			t.Fatal("a dropped generation's map is still reachable from the index")
+		}
+	}
 	// The same id stored again: the newest sequence answers.
 	x.add("p/b", 10, now.Add(-2*time.Hour))
 	x.add("p/b", 11, now)
@@ -316,5 +321,35 @@ func BenchmarkReadIDsAtOpen(b *testing.B) {
 			}
 			_ = q.Close(ctx)
 		})
+	}
+}
+
+// An event whose caller gave up while it was being stored may be stored
+// all the same: asking again under its id (within the server's window)
+// puts it in the index, so a repeat long after is still a duplicate (and
+// one never stored is stored then: the caller was told it failed, so its
+// sender sends again, and that repeat is a duplicate).
+func TestAbandonedPublishIsIndexed(t *testing.T) {
+	q := dedupStore(t, t.TempDir(), false)
+	defer q.Close(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := q.Publish(ctx, &sdk.Event{ID: "gave-up", Pipeline: "p", Body: []byte("x")}); err == nil {
+		t.Fatal("a publish whose caller gave up reported success")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, ok := q.ids.lookup("p/gave-up"); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the abandoned event's id never entered the index")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	publish(t, q, "later")
+	serverForgot(t, q, "p/later")
+	if !publish(t, q, "gave-up") {
+		t.Fatal("the sender's repeat of an abandoned event was stored again")
 	}
 }

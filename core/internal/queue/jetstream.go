@@ -143,6 +143,10 @@ type JetStream struct {
 	// open are in ids (or their read failed); stopIDs ends that read.
 	idsLoaded chan struct{}
 	stopIDs   context.CancelFunc
+	// reindexing bounds the reindex calls under way; atomicBatches: the
+	// events go through atomic batches (batch.go).
+	reindexing    chan struct{}
+	atomicBatches bool
 	// histBatch group-commits history records (sync "always" with group
 	// commit): each attempt's record is written, and fsynced, before its
 	// delivery is acked, so concurrent records share one fsync. nil: one
@@ -225,7 +229,7 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 	if cfg.HealthEvery <= 0 {
 		cfg.HealthEvery = 500 * time.Millisecond
 	}
-	q := &JetStream{cfg: cfg, log: cfg.Log, cons: map[string]jetstream.Consumer{}, ordered: map[string]bool{}, health: newHealth()}
+	q := &JetStream{cfg: cfg, log: cfg.Log, cons: map[string]jetstream.Consumer{}, ordered: map[string]bool{}, health: newHealth(), reindexing: make(chan struct{}, reindexMax)}
 	if cfg.URL == "" && !cfg.noIDIndex && cfg.DedupWindow > q.serverDedupWindow() {
 		q.ids = newIDIndex(cfg.DedupWindow, nil)
 	}
@@ -296,6 +300,7 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 		q.shutdownServer()
 		return nil, fmt.Errorf("queue: connect: %w", err)
 	}
+	q.atomicBatches = cfg.GroupCommit && syncFS == nil
 	if limit := q.nc.MaxPayload(); payload > 0 && int64(payload) > limit {
 		q.nc.Close()
 		q.shutdownServer()
@@ -321,6 +326,7 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 		})
 	case cfg.GroupCommit:
 		q.batch = newBatcher(q)
+		q.batch.index = true
 		if cfg.SyncAlways {
 			q.histBatch = newBatcher(q)
 		}
@@ -523,12 +529,16 @@ func (q *JetStream) Publish(ctx context.Context, ev *sdk.Event) (bool, error) {
 		}()
 	}
 	if q.batch != nil {
-		dup, seq, err := q.batch.publish(ctx, msg)
-		q.stored(key, dup, seq, err)
+		// The batcher puts the id in the index (its commit finishes
+		// whether or not this caller still waits).
+		dup, _, err := q.batch.publish(ctx, msg)
 		return dup, err
 	}
 	dup, seq, err := q.publishOne(ctx, msg)
 	if err != nil {
+		if ctx.Err() != nil {
+			q.reindex(key, msg)
+		}
 		return false, err
 	}
 	q.stored(key, dup, seq, nil)
@@ -543,14 +553,46 @@ func (q *JetStream) serverDedupWindow() time.Duration {
 	if q.cfg.URL != "" || q.cfg.noIDIndex {
 		return q.cfg.DedupWindow
 	}
-	return min(q.cfg.DedupWindow, cmp.Or(q.cfg.serverDedup, serverDedupWindow))
+	short := serverDedupWindow
+	if q.atomicBatches {
+		short = atomicDedupWindow
+	}
+	return min(q.cfg.DedupWindow, cmp.Or(q.cfg.serverDedup, short))
 }
 
-// stored puts a newly stored event's dedup id in the index.
-func (q *JetStream) stored(key string, dup bool, seq uint64, err error) {
-	if q.ids != nil && err == nil && !dup && seq > 0 {
+// stored puts a stored event's dedup id in the index: a new one's, or
+// the first copy's that a duplicate's answer names.
+func (q *JetStream) stored(key string, _ bool, seq uint64, err error) {
+	if q.ids != nil && err == nil && seq > 0 {
 		q.ids.add(key, seq, time.Now())
 	}
+}
+
+// reindex: the caller gave up while its event was being stored, which
+// may be stored all the same, its id not in the index (a sender's repeat
+// after the server's short window would be stored and delivered again).
+// Publishing it again under the same id, within that window, says: a
+// duplicate naming the stored copy, or stored now (the caller was told
+// it failed, so its sender sends again, and that repeat is then a
+// duplicate: delivered once). At most reindexMax run at once; past that,
+// and when the store does not answer within half the window, the id is
+// left out (a repeat may then be delivered twice).
+func (q *JetStream) reindex(key string, msg *nats.Msg) {
+	if q.ids == nil {
+		return
+	}
+	select {
+	case q.reindexing <- struct{}{}:
+	default:
+		return
+	}
+	go func() {
+		defer func() { <-q.reindexing }()
+		ctx, cancel := context.WithTimeout(context.Background(), q.serverDedupWindow()/2)
+		defer cancel()
+		dup, seq, err := q.publishOne(ctx, msg)
+		q.stored(key, dup, seq, err)
+	}()
 }
 
 // storedBefore reports whether an event with dedup id key is stored and
@@ -600,13 +642,27 @@ func (q *JetStream) loadIDs(ctx context.Context) {
 	if recent.Before(from) {
 		recent = from
 	}
-	err := read(recent, q.startSeq)
-	if err == nil && recent.After(from) && first != 1 {
-		last := q.startSeq
-		if first > 1 {
-			last = first - 1
+	// A read that fails (the store busy as it starts) is tried again:
+	// what it read before is read again, which changes nothing.
+	var err error
+	for try := range 3 {
+		if try > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Duration(try) * time.Second):
+			}
 		}
-		err = read(from, last)
+		first = 0
+		if err = read(recent, q.startSeq); err == nil && recent.After(from) && first != 1 {
+			last := q.startSeq
+			if first > 1 {
+				last = first - 1
+			}
+			err = read(from, last)
+		}
+		if err == nil || ctx.Err() != nil {
+			break
+		}
 	}
 	switch {
 	case ctx.Err() != nil:

@@ -616,9 +616,8 @@ func (q *JetStream) storedBefore(ctx context.Context, key string) bool {
 // taken: about 4 µs an event, so a day at 100 events/s takes half a
 // minute, which must not keep senders waiting. The last recentIDs come
 // first (a quarter of a second at 100 events/s, ~26 s at 10,000/s): a
-// sender repeats an event whose
-// answer it missed within minutes, and those are the events stored just
-// before a crash. Until then a repeat of an event stored in the server's
+// sender repeats an event whose answer it missed within minutes, and
+// those are the events stored just before a crash. Until then a repeat of an event stored in the server's
 // short window is still settled there (the server rebuilds it as it
 // starts); only a repeat of an older event, arriving before its id is
 // read back, is stored and delivered again (delivery is at least once).

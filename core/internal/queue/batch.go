@@ -190,7 +190,7 @@ func (b *batcher) flush(batch []*pubReq) {
 			// sequences ending at the commit's.
 			first := last + 1 - uint64(len(batch))
 			for i, r := range batch {
-				b.indexed(r.msg, false, first+uint64(i), nil)
+				b.indexed(r.msg, first+uint64(i), nil)
 				r.done <- pubRes{seq: first + uint64(i)}
 			}
 			return
@@ -203,16 +203,16 @@ func (b *batcher) flush(batch []*pubReq) {
 		r.msg.Header.Del(hdrBatchSeq)
 		r.msg.Header.Del(hdrBatchCommit)
 		dup, seq, err := b.q.publishOne(context.Background(), r.msg)
-		b.indexed(r.msg, dup, seq, err)
+		b.indexed(r.msg, seq, err)
 		r.done <- pubRes{dup: dup, seq: seq, err: err}
 	}
 }
 
 // indexed puts a stored event's id in the dedup index, here where the
 // result is known whether or not its caller still waits.
-func (b *batcher) indexed(msg *nats.Msg, dup bool, seq uint64, err error) {
+func (b *batcher) indexed(msg *nats.Msg, seq uint64, err error) {
 	if b.index {
-		b.q.stored(msg.Header.Get(jetstream.MsgIDHeader), dup, seq, err)
+		b.q.stored(msg.Header.Get(jetstream.MsgIDHeader), seq, err)
 	}
 }
 

@@ -95,9 +95,7 @@ func (x *idIndex) add(id string, seq uint64, at time.Time) {
 		i--
 	}
 	if i == 0 || x.gens[i-1].slot != k {
-		x.gens = append(x.gens, idGen{})
-		copy(x.gens[i+1:], x.gens[i:])
-		x.gens[i] = idGen{slot: k, ids: map[uint64]uint64{}}
+		x.gens = slices.Insert(x.gens, i, idGen{slot: k, ids: map[uint64]uint64{}})
 		i++
 	}
 	g := x.gens[i-1].ids

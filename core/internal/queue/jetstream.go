@@ -230,9 +230,6 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 		cfg.HealthEvery = 500 * time.Millisecond
 	}
 	q := &JetStream{cfg: cfg, log: cfg.Log, cons: map[string]jetstream.Consumer{}, ordered: map[string]bool{}, health: newHealth(), reindexing: make(chan struct{}, reindexMax)}
-	if cfg.URL == "" && !cfg.noIDIndex && cfg.DedupWindow > q.serverDedupWindow() {
-		q.ids = newIDIndex(cfg.DedupWindow, nil)
-	}
 	var err error
 	var syncFS func() error // the store's filesystem sync (syncfs.go)
 	opened := false
@@ -301,6 +298,11 @@ func OpenJetStream(ctx context.Context, cfg JetStreamConfig) (*JetStream, error)
 		return nil, fmt.Errorf("queue: connect: %w", err)
 	}
 	q.atomicBatches = cfg.GroupCommit && syncFS == nil
+	// The server's window depends on atomicBatches; the index keeps what
+	// lies beyond it.
+	if cfg.URL == "" && !cfg.noIDIndex && cfg.DedupWindow > q.serverDedupWindow() {
+		q.ids = newIDIndex(cfg.DedupWindow, nil)
+	}
 	if limit := q.nc.MaxPayload(); payload > 0 && int64(payload) > limit {
 		q.nc.Close()
 		q.shutdownServer()
@@ -541,7 +543,7 @@ func (q *JetStream) Publish(ctx context.Context, ev *sdk.Event) (bool, error) {
 		}
 		return false, err
 	}
-	q.stored(key, dup, seq, nil)
+	q.stored(key, seq, nil)
 	// A duplicate waits too: the first copy may still be unsynced.
 	return dup, q.durable(ctx)
 }
@@ -562,7 +564,7 @@ func (q *JetStream) serverDedupWindow() time.Duration {
 
 // stored puts a stored event's dedup id in the index: a new one's, or
 // the first copy's that a duplicate's answer names.
-func (q *JetStream) stored(key string, _ bool, seq uint64, err error) {
+func (q *JetStream) stored(key string, seq uint64, err error) {
 	if q.ids != nil && err == nil && seq > 0 {
 		q.ids.add(key, seq, time.Now())
 	}
@@ -590,8 +592,8 @@ func (q *JetStream) reindex(key string, msg *nats.Msg) {
 		defer func() { <-q.reindexing }()
 		ctx, cancel := context.WithTimeout(context.Background(), q.serverDedupWindow()/2)
 		defer cancel()
-		dup, seq, err := q.publishOne(ctx, msg)
-		q.stored(key, dup, seq, err)
+		_, seq, err := q.publishOne(ctx, msg)
+		q.stored(key, seq, err)
 	}()
 }
 
@@ -617,10 +619,11 @@ func (q *JetStream) storedBefore(ctx context.Context, key string) bool {
 // minute, which must not keep senders waiting. The last recentIDs come
 // first (a quarter of a second at 100 events/s, ~26 s at 10,000/s): a
 // sender repeats an event whose answer it missed within minutes, and
-// those are the events stored just before a crash. Until then a repeat of an event stored in the server's
-// short window is still settled there (the server rebuilds it as it
-// starts); only a repeat of an older event, arriving before its id is
-// read back, is stored and delivered again (delivery is at least once).
+// those are the events stored just before a crash. Until then a repeat
+// of an event stored in the server's short window is still settled there
+// (the server rebuilds it as it starts); only a repeat of an older event,
+// arriving before its id is read back, is stored and delivered again
+// (delivery is at least once).
 func (q *JetStream) loadIDs(ctx context.Context) {
 	defer close(q.idsLoaded)
 	began, n := time.Now(), 0
